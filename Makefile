@@ -1,0 +1,45 @@
+# servicestudy: one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+export SOURCE_DATE_EPOCH := 1669852800
+export MPLBACKEND := Agg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv lint test test-fast report data bench lock clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.\/-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	@echo ">> creating $(VENV) from requirements/lock.txt"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(STAMP) ## Create the environment from the lock file (nothing installed by hand)
+
+lock: ## Re-resolve requirements/lock.txt from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra notebooks --extra dask --extra dev \
+	  --python-version 3.11 --generate-hashes --no-header -o requirements/lock.txt
+
+lint: $(STAMP) ## Run the linter
+	$(BIN)/ruff check src tests bench notebooks
+
+test: lint ## Lint, then run the whole test suite and the doctests (warnings are errors)
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: $(STAMP) ## Run the tests that are not marked slow
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+clean: ## Remove build outputs (keeps data/raw and the environment)
+	rm -rf data/processed/* reports/build .pytest_cache

@@ -1,0 +1,14 @@
+"""Loading the project's own stored R reference values (``tests/reference/*.json``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+def load_reference(name: str) -> dict:
+    """Return the parsed JSON ``tests/reference/<name>`` (written by an R script beside it)."""
+    with open(REFERENCE / name, encoding="utf-8") as fh:
+        return json.load(fh)
