@@ -342,6 +342,23 @@ ref$describe <- list(
   weighted_call = "survey::svymean(~v, subset(svydesign(ids = ~1, weights = ~w, data), !is.na(v))); CI = mean +- qt(.975, n - 1) * SE",
   weighted_q1 = wdesc(~q1, dat$q1), weighted_construct = wdesc(~score, score))
 
-write_json(ref, file.path(here, "compare_drivers.json"), digits = NA, auto_unbox = TRUE,
-           pretty = TRUE, null = "null", na = "null")
+# full precision: the shortest of %.15g/%.16g/%.17g that reads back to the same double
+short <- function(v) {
+  if (is.na(v)) return("null")
+  for (d in 15:17) { s <- sprintf(paste0("%.", d, "g"), v); if (as.numeric(s) == v) return(s) }
+  s
+}
+verb <- function(x) {
+  if (is.list(x)) return(lapply(x, verb))
+  if (is.numeric(x) && is.null(dim(x))) {
+    s <- vapply(as.numeric(x), short, "")
+    out <- if (length(x) == 1L && is.null(names(x))) s else paste0("[", paste(s, collapse = ","), "]")
+    return(structure(out, class = "json"))
+  }
+  x
+}
+write_json(verb(ref), file.path(here, "compare_drivers.json"), auto_unbox = TRUE,
+           json_verbatim = TRUE, pretty = TRUE, null = "null", na = "null")
+chk <- fromJSON(file.path(here, "compare_drivers.json"))
+stopifnot(identical(chk$ols$coefficients$x1$se_HC3, ref$ols$coefficients$x1$se_HC3))
 cat("written\n")
