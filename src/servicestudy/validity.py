@@ -1,0 +1,923 @@
+"""Confirmatory factor analysis and construct validity.
+
+Functions
+---------
+cfa
+    Maximum-likelihood confirmatory factor analysis (lavaan's ``cfa()`` defaults), listwise or
+    full-information ML (FIML) for missing data.
+composite_reliability, ave
+    Composite reliability (CR) and average variance extracted (AVE) per factor, from the
+    standardized loadings (textbook formula) or semTools' ``compRelSEM``/``AVE`` variant.
+htmt
+    Heterotrait-monotrait ratio of correlations (HTMT, Henseler et al. 2015) and HTMT2
+    (Roemer et al. 2021).
+fornell_larcker
+    The Fornell-Larcker criterion: sqrt(AVE) against the latent correlations.
+reliability_report
+    The reliability and validity tables of a thesis chapter, one row per construct.
+
+The formulas and the variants where tools disagree are documented in ``docs/validity.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from servicestudy._results import Result
+from servicestudy.errors import ConvergenceError, DataError
+
+__all__ = [
+    "CFAFit",
+    "CFAResult",
+    "FactorStatisticResult",
+    "FornellLarckerResult",
+    "HTMTResult",
+    "ReliabilityReport",
+    "ave",
+    "cfa",
+    "composite_reliability",
+    "fornell_larcker",
+    "htmt",
+    "reliability_report",
+]
+
+_LOG2PI = math.log(2.0 * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_option(value: Any, allowed: Sequence[str], name: str, func: str) -> str:
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise DataError(
+            f"The {name!r} parameter of {func} must be one of {choices}. Got {value!r} instead."
+        )
+    return value
+
+
+def _parse_model(data: pd.DataFrame, model: Mapping[str, Sequence[str]], func: str):
+    """Validate ``model`` against ``data``; return (factors, items) in order of appearance."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{func} needs a pandas DataFrame with one column per item")
+    if not isinstance(model, Mapping) or len(model) == 0:
+        raise DataError(
+            f"{func} needs a model mapping factor names to item lists, e.g. "
+            "{'visual': ['x1', 'x2', 'x3']}"
+        )
+    factors: list[str] = []
+    items: list[str] = []
+    for factor, its in model.items():
+        if isinstance(its, str) or not isinstance(its, Sequence):
+            raise DataError(f"factor {factor!r}: the items must be a list of column names")
+        its = list(its)
+        if len(set(its)) != len(its):
+            raise DataError(f"factor {factor!r} lists an item twice: {its}")
+        factors.append(str(factor))
+        for it in its:
+            if it not in items:
+                items.append(it)
+    unknown = [it for it in items if it not in data.columns]
+    if unknown:
+        raise DataError(
+            f"{func}: the model names items that are not columns of the data: "
+            + ", ".join(repr(u) for u in unknown)
+        )
+    if any(f in items for f in factors):
+        clash = [f for f in factors if f in items]
+        raise DataError(f"{func}: factor names must differ from item names: {clash}")
+    nonnum = [it for it in items if not pd.api.types.is_numeric_dtype(data[it])
+              or pd.api.types.is_bool_dtype(data[it])]
+    if nonnum:
+        raise DataError(
+            f"{func}: items must be numeric columns; not numeric: "
+            + ", ".join(repr(c) for c in nonnum)
+        )
+    return factors, items
+
+
+def _numeric_matrix(data: pd.DataFrame, items: list[str]) -> np.ndarray:
+    x = data[items].to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(x).any():
+        bad = [items[j] for j in np.where(np.isinf(x).any(axis=0))[0]]
+        raise DataError(f"items contain infinite values: {bad}")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# the CFA model
+# ---------------------------------------------------------------------------------------------
+
+
+class _Model:
+    """Parameter layout of a CFA with marker-variable identification.
+
+    Parameters, in order: the free loadings (factor by factor, the first item of each factor
+    fixed to 1), the residual variances of the items, the lower triangle of the latent
+    covariance matrix (row by row), and, with a mean structure, the item intercepts.
+    """
+
+    def __init__(self, factors, items, model, meanstructure: bool):
+        self.factors = factors
+        self.items = items
+        self.p = len(items)
+        self.m = len(factors)
+        self.meanstructure = meanstructure
+        pos = {it: i for i, it in enumerate(items)}
+        self.fixed = []  # (item index, factor index) fixed to 1
+        self.free = []  # (item index, factor index) free
+        for k, f in enumerate(factors):
+            its = list(model[f])
+            self.fixed.append((pos[its[0]], k))
+            self.free.extend((pos[it], k) for it in its[1:])
+        self.n_load = len(self.free)
+        self.phi_idx = [(k, ell) for k in range(self.m) for ell in range(k + 1)]
+        self.n_cov = self.n_load + self.p + len(self.phi_idx)
+        self.q = self.n_cov + (self.p if meanstructure else 0)
+        self.free_rows = np.array([i for i, _ in self.free], dtype=int)
+        self.free_cols = np.array([k for _, k in self.free], dtype=int)
+        self.phi_rows = np.array([k for k, _ in self.phi_idx], dtype=int)
+        self.phi_cols = np.array([ell for _, ell in self.phi_idx], dtype=int)
+
+    def unpack(self, theta):
+        p, m = self.p, self.m
+        lam = np.zeros((p, m))
+        for i, k in self.fixed:
+            lam[i, k] = 1.0
+        lam[self.free_rows, self.free_cols] = theta[: self.n_load]
+        psi = theta[self.n_load : self.n_load + p]
+        phi = np.zeros((m, m))
+        vals = theta[self.n_load + p : self.n_cov]
+        phi[self.phi_rows, self.phi_cols] = vals
+        phi[self.phi_cols, self.phi_rows] = vals
+        mu = theta[self.n_cov :] if self.meanstructure else None
+        return lam, psi, phi, mu
+
+    def sigma(self, theta):
+        lam, psi, phi, _ = self.unpack(theta)
+        sig = lam @ phi @ lam.T
+        sig[np.diag_indices(self.p)] += psi
+        return sig
+
+    def delta(self, theta):
+        """dSigma/dtheta for the covariance parameters, shape (n_cov, p, p)."""
+        lam, _, phi, _ = self.unpack(theta)
+        p = self.p
+        out = np.zeros((self.n_cov, p, p))
+        a = lam @ phi  # (p, m)
+        for j, (i, k) in enumerate(self.free):
+            out[j, i, :] += a[:, k]
+            out[j, :, i] += a[:, k]
+        for i in range(p):
+            out[self.n_load + i, i, i] = 1.0
+        base = self.n_load + p
+        for j, (k, ell) in enumerate(self.phi_idx):
+            if k == ell:
+                out[base + j] = np.outer(lam[:, k], lam[:, k])
+            else:
+                t = np.outer(lam[:, k], lam[:, ell])
+                out[base + j] = t + t.T
+        return out
+
+    def grad_from_sigma(self, theta, g):
+        """Chain rule: gradient over theta's covariance part from dF/dSigma (symmetric g)."""
+        lam, _, phi, _ = self.unpack(theta)
+        out = np.empty(self.n_cov)
+        glp = 2.0 * (g @ lam @ phi)
+        out[: self.n_load] = glp[self.free_rows, self.free_cols]
+        out[self.n_load : self.n_load + self.p] = np.diag(g)
+        ltl = lam.T @ g @ lam
+        w = np.where(self.phi_rows == self.phi_cols, 1.0, 2.0)
+        out[self.n_load + self.p :] = w * ltl[self.phi_rows, self.phi_cols]
+        return out
+
+    def start(self, s, mean=None):
+        """Starting values: per-factor one-factor principal axis, marker scaled."""
+        p = self.p
+        theta = np.zeros(self.q)
+        lam0 = np.zeros((p, self.m))
+        phi0 = np.zeros(self.m)
+        for k in range(self.m):
+            idx = [i for i, kk in self.fixed if kk == k] + [i for i, kk in self.free if kk == k]
+            sub = s[np.ix_(idx, idx)]
+            if len(idx) >= 2:
+                w, v = np.linalg.eigh(sub)
+                vec = v[:, -1] * math.sqrt(max(w[-1], 1e-8))
+            else:
+                vec = np.array([math.sqrt(sub[0, 0])])
+            if vec[0] < 0:
+                vec = -vec
+            if abs(vec[0]) < 1e-3 * math.sqrt(sub[0, 0]):
+                vec[0] = 1e-3 * math.sqrt(sub[0, 0])
+            lam0[idx, k] = vec / vec[0]
+            phi0[k] = vec[0] ** 2
+        theta[: self.n_load] = lam0[self.free_rows, self.free_cols]
+        theta[self.n_load : self.n_load + p] = 0.5 * np.diag(s)
+        base = self.n_load + p
+        for j, (k, ell) in enumerate(self.phi_idx):
+            theta[base + j] = phi0[k] if k == ell else 0.0
+        if self.meanstructure:
+            theta[self.n_cov :] = mean
+        return theta
+
+    def param_names(self):
+        names = [f"{self.factors[k]}=~{self.items[i]}" for i, k in self.free]
+        names += [f"{it}~~{it}" for it in self.items]
+        names += [f"{self.factors[k]}~~{self.factors[ell]}" for k, ell in self.phi_idx]
+        if self.meanstructure:
+            names += [f"{it}~1" for it in self.items]
+        return names
+
+
+def _logdet_inv(sig):
+    """(log|sig|, inv(sig)) or None when sig is not positive definite."""
+    try:
+        c = np.linalg.cholesky(sig)
+    except np.linalg.LinAlgError:
+        return None
+    logdet = 2.0 * np.log(np.diag(c)).sum()
+    ci = np.linalg.inv(c)
+    return logdet, ci.T @ ci
+
+
+class _CompleteML:
+    """F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p, with S the N-divisor covariance."""
+
+    def __init__(self, mod: _Model, s: np.ndarray):
+        self.mod = mod
+        self.s = s
+        ld = _logdet_inv(s)
+        if ld is None:
+            raise DataError("the sample covariance matrix of the items is not positive definite")
+        self.logdet_s = ld[0]
+
+    def fg(self, theta):
+        sig = self.mod.sigma(theta)
+        ld = _logdet_inv(sig)
+        if ld is None:
+            return np.inf, np.zeros_like(theta)
+        logdet, inv = ld
+        f = logdet + np.sum(self.s * inv) - self.logdet_s - self.mod.p
+        g = inv - inv @ self.s @ inv
+        return f, self.mod.grad_from_sigma(theta, g)
+
+    def info(self, theta):
+        """Expected (Fisher) information per observation of F_ML/2, i.e. 1/2 tr(S^-1 dS S^-1 dS)."""
+        sig = self.mod.sigma(theta)
+        ld = _logdet_inv(sig)
+        if ld is None:
+            return None
+        inv = ld[1]
+        d = self.mod.delta(theta)
+        a = np.einsum("ij,qjk->qik", inv, d)  # inv @ dSigma_q
+        return 0.5 * np.einsum("qij,rji->qr", a, a)
+
+
+class _Patterns:
+    """Rows grouped by missing-data pattern, with per-pattern N-divisor moments."""
+
+    def __init__(self, x: np.ndarray):
+        obs = ~np.isnan(x)
+        keep = obs.any(axis=1)
+        x, obs = x[keep], obs[keep]
+        self.n = x.shape[0]
+        self.p = x.shape[1]
+        keys, inverse = np.unique(obs, axis=0, return_inverse=True)
+        self.groups = []
+        for g, key in enumerate(keys):
+            rows = x[inverse.ravel() == g][:, key]
+            idx = np.where(key)[0]
+            n_k = rows.shape[0]
+            mean = rows.mean(axis=0)
+            cen = rows - mean
+            s = cen.T @ cen / n_k
+            self.groups.append((idx, n_k, mean, s, rows))
+        self.n_patterns = len(keys)
+
+    def loglik(self, mu, sig):
+        total = 0.0
+        for idx, n_k, mean, s, _ in self.groups:
+            ld = _logdet_inv(sig[np.ix_(idx, idx)])
+            if ld is None:
+                return -np.inf
+            logdet, inv = ld
+            d = mean - mu[idx]
+            t = s + np.outer(d, d)
+            total += -0.5 * n_k * (len(idx) * _LOG2PI + logdet + np.sum(inv * t))
+        return total
+
+    def loglik_grad(self, mu, sig):
+        """-logl and its gradient with respect to Sigma (symmetric) and mu."""
+        total = 0.0
+        g_sig = np.zeros((self.p, self.p))
+        g_mu = np.zeros(self.p)
+        for idx, n_k, mean, s, _ in self.groups:
+            ld = _logdet_inv(sig[np.ix_(idx, idx)])
+            if ld is None:
+                return np.inf, None, None
+            logdet, inv = ld
+            d = mean - mu[idx]
+            t = s + np.outer(d, d)
+            total += 0.5 * n_k * (len(idx) * _LOG2PI + logdet + np.sum(inv * t))
+            g_sig[np.ix_(idx, idx)] += 0.5 * n_k * (inv - inv @ t @ inv)
+            g_mu[idx] -= n_k * (inv @ d)
+        return total, g_sig, g_mu
+
+    def em(self, max_iter: int = 10000, tol: float = 1e-13):
+        """Saturated-model ML estimates of (mu, Sigma) by the EM algorithm."""
+        p = self.p
+        # start: available-case means and variances, zero covariances
+        t1 = np.zeros(p)
+        cnt = np.zeros(p)
+        t2d = np.zeros(p)
+        for idx, n_k, _mean, _s, rows in self.groups:
+            t1[idx] += rows.sum(axis=0)
+            t2d[idx] += (rows**2).sum(axis=0)
+            cnt[idx] += n_k
+        mu = t1 / cnt
+        sig = np.diag(t2d / cnt - mu**2)
+        old = -np.inf
+        for it in range(max_iter):
+            s1 = np.zeros(p)
+            s2 = np.zeros((p, p))
+            for idx, n_k, _mean, _s, rows in self.groups:
+                if len(idx) == p:
+                    s1 += rows.sum(axis=0)
+                    s2 += rows.T @ rows
+                    continue
+                mis = np.setdiff1d(np.arange(p), idx)
+                soo = sig[np.ix_(idx, idx)]
+                smo = sig[np.ix_(mis, idx)]
+                b = np.linalg.solve(soo, smo.T).T  # (mis, obs)
+                full = np.empty((n_k, p))
+                full[:, idx] = rows
+                full[:, mis] = mu[mis] + (rows - mu[idx]) @ b.T
+                s1 += full.sum(axis=0)
+                s2 += full.T @ full
+                c = sig[np.ix_(mis, mis)] - b @ smo.T
+                s2[np.ix_(mis, mis)] += n_k * c
+            mu = s1 / self.n
+            sig = s2 / self.n - np.outer(mu, mu)
+            sig = 0.5 * (sig + sig.T)
+            ll = self.loglik(mu, sig)
+            if abs(ll - old) < tol * max(1.0, abs(ll)):
+                return mu, sig, ll, True
+            old = ll
+        return mu, sig, self.loglik(mu, sig), False
+
+
+class _FIML:
+    """-logl / N of the casewise (full-information) likelihood."""
+
+    def __init__(self, mod: _Model, pats: _Patterns):
+        self.mod = mod
+        self.pats = pats
+
+    def fg(self, theta):
+        sig = self.mod.sigma(theta)
+        mu = theta[self.mod.n_cov :]
+        f, g_sig, g_mu = self.pats.loglik_grad(mu, sig)
+        if not np.isfinite(f):
+            return np.inf, np.zeros_like(theta)
+        n = self.pats.n
+        grad = np.concatenate([self.mod.grad_from_sigma(theta, g_sig), g_mu]) / n
+        return f / n, grad
+
+
+def _minimize(obj, theta0, hess=None, maxiter=2000):
+    if hess is not None:
+        res = optimize.minimize(
+            obj.fg, theta0, jac=True, hess=hess, method="trust-exact",
+            options={"gtol": 1e-10, "maxiter": maxiter},
+        )
+        if res.success or np.max(np.abs(res.jac)) < 1e-7:
+            return res
+        theta0 = res.x
+    res = optimize.minimize(
+        obj.fg, theta0, jac=True, method="L-BFGS-B",
+        options={"gtol": 1e-11, "ftol": 1e-16, "maxiter": 20 * maxiter, "maxcor": 30},
+    )
+    return res
+
+
+def _numeric_jacobian(fun, theta, h=1e-6):
+    """Central-difference Jacobian of a vector function."""
+    f0 = np.asarray(fun(theta))
+    jac = np.empty((f0.size, theta.size))
+    for j in range(theta.size):
+        step = h * max(1.0, abs(theta[j]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[j] += step
+        tm[j] -= step
+        jac[:, j] = (np.asarray(fun(tp)) - np.asarray(fun(tm))) / (2.0 * step)
+    return jac
+
+
+def _rmsea_ci(chisq, df, n, level=0.90):
+    """lavaan's RMSEA confidence interval: ncp bounds of the noncentral chi-square, over N*df."""
+    if df <= 0:
+        return float("nan"), float("nan")
+    lo_p = 1.0 - (1.0 - level) / 2.0  # 0.95
+    hi_p = (1.0 - level) / 2.0  # 0.05
+
+    def bound(target):
+        f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - target if lam > 0 else (
+            stats.chi2.cdf(chisq, df) - target
+        )
+        if f(0.0) < 0:  # even the central chi-square puts chisq below the quantile
+            return 0.0
+        hi = max(chisq, 1.0)
+        while f(hi) > 0:
+            hi *= 2.0
+        return optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-14, maxiter=500)
+
+    lam_lo = bound(lo_p)
+    lam_hi = bound(hi_p)
+    return math.sqrt(lam_lo / (n * df)), math.sqrt(lam_hi / (n * df))
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CFAFit(Result):
+    """Fit measures of a CFA, named as in ``lavaan::fitMeasures``.
+
+    ``chisq`` is N * F_ML (N, not N-1); ``rmsea_ci_low``/``rmsea_ci_high`` is lavaan's 90%
+    interval; ``srmr`` is lavaan's default (Bentler's) SRMR; ``logl``/``unrestricted_logl`` are
+    the model and saturated log-likelihoods; ``baseline_chisq``/``baseline_df`` the
+    independence model's test.
+    """
+
+    npar: int
+    n_obs: int
+    chisq: float
+    df: int
+    pvalue: float
+    cfi: float
+    tli: float
+    rmsea: float
+    rmsea_ci_low: float
+    rmsea_ci_high: float
+    rmsea_pvalue: float
+    srmr: float
+    logl: float
+    unrestricted_logl: float
+    aic: float
+    bic: float
+    baseline_chisq: float
+    baseline_df: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CFAResult(Result):
+    """Result of :func:`cfa`.
+
+    Attributes
+    ----------
+    fit : CFAFit
+        Fit measures (``fit.to_frame()`` is one row).
+    loadings : DataFrame
+        One row per (factor, item): ``factor``, ``item``, ``estimate``, ``std_error``, ``z``,
+        ``pvalue``, ``std_lv``, ``std_all``, ``std_all_se``. The marker loadings have
+        ``std_error`` 0 and NaN ``z``/``pvalue``, as lavaan prints them.
+    factor_covariances : DataFrame
+        One row per latent (co)variance: ``lhs``, ``rhs``, ``estimate``, ``std_error``, ``z``,
+        ``pvalue``, ``std_all`` (the correlation), ``std_all_se``.
+    factor_correlations : DataFrame
+        The latent correlation matrix (factor x factor).
+    residual_variances : DataFrame
+        Indexed by item: ``estimate``, ``std_error``, ``z``, ``pvalue``, ``std_all``.
+    r2 : Series
+        R-squared per item, ``1 - theta_ii / sigma_ii``.
+    intercepts : DataFrame or None
+        Item intercepts (FIML only).
+    sample_cov, implied_cov : DataFrame
+        The N-divisor sample covariance (the EM estimate under FIML) and the model-implied
+        covariance.
+    vcov : DataFrame
+        Covariance matrix of the free parameters (lavaan's ``vcov``, lavaan-style labels).
+    heywood : bool
+        True when a residual variance is negative (``heywood_items`` names them) or a
+        standardized loading exceeds 1 in absolute value.
+    latent_cov_pd : bool
+        False when the latent covariance matrix is not positive definite.
+    """
+
+    model: dict
+    missing: str
+    n_obs: int
+    converged: bool
+    iterations: int
+    heywood: bool
+    latent_cov_pd: bool
+    fit: CFAFit
+    loadings: pd.DataFrame
+    factor_covariances: pd.DataFrame
+    factor_correlations: pd.DataFrame
+    residual_variances: pd.DataFrame
+    r2: pd.Series
+    intercepts: pd.DataFrame | None
+    sample_cov: pd.DataFrame
+    implied_cov: pd.DataFrame
+    vcov: pd.DataFrame
+    heywood_items: tuple = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the fit measures plus ``n_obs``, ``converged``, ``heywood``, ``latent_cov_pd``."""
+        row = self.fit.scalars()
+        row.update(
+            missing=self.missing,
+            converged=self.converged,
+            heywood=self.heywood,
+            latent_cov_pd=self.latent_cov_pd,
+        )
+        return pd.DataFrame([row])
+
+    @property
+    def factors(self) -> list[str]:
+        return list(self.model)
+
+
+def _z_p(est, se):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / np.where(se > 0, se, 1.0), np.nan)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return z, p
+
+
+def cfa(
+    data: pd.DataFrame,
+    model: Mapping[str, Sequence[str]],
+    *,
+    missing: str = "listwise",
+    estimator: str = "ml",
+) -> CFAResult:
+    """Confirmatory factor analysis by maximum likelihood (lavaan ``cfa()`` defaults).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One numeric column per item (other columns are ignored); missing values as NaN.
+    model : mapping of str to list of str
+        Factor name -> its items, e.g. ``{"visual": ["x1", "x2", "x3"]}``. The first item of
+        each factor is the marker (loading fixed to 1). Factor covariances are free. An item
+        listed under two factors has a cross-loading.
+    missing : {"listwise", "fiml"}
+        ``"listwise"`` drops incomplete rows (lavaan's default); ``"fiml"`` is full-information
+        ML over the missing-data patterns with free intercepts (lavaan ``missing = "ml"``).
+    estimator : {"ml"}
+        Only normal-theory maximum likelihood.
+
+    Returns
+    -------
+    CFAResult
+        ``fit`` (chisq, df, pvalue, cfi, tli, rmsea with its 90% CI, srmr, aic, bic, ...),
+        ``loadings``, ``factor_covariances``, ``factor_correlations``, ``residual_variances``,
+        ``r2``, ``n_obs``, ``converged`` and the flags ``heywood``/``latent_cov_pd``.
+
+    Raises
+    ------
+    DataError
+        Unknown or non-numeric items, a factor with one item, a model with more free
+        parameters than moments, too few complete rows, a singular sample covariance matrix.
+    ConvergenceError
+        When the optimizer does not reach a stationary point.
+
+    Notes
+    -----
+    The model is Sigma = Lambda Phi Lambda' + Theta (Theta diagonal). Listwise, the estimates
+    minimize F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p with S the covariance of the
+    complete rows divided by N, and **chisq = N * F_ML** (lavaan's ``likelihood = "normal"``;
+    Mplus uses the same, EQS/LISREL use N - 1). Standard errors come from the expected
+    information, ``vcov = [N * 1/2 * Delta' (Sigma^-1 (x) Sigma^-1) Delta]^-1``.
+
+    With ``missing="fiml"`` the casewise log-likelihood sum_i log phi(x_i,obs; mu_obs,
+    Sigma_obs) is maximized with intercepts mu free; chisq = 2 (logl_sat - logl) where the
+    saturated model is fitted by EM, and standard errors come from the **observed**
+    information (the Hessian of -logl, lavaan's default for ``missing = "ml"``).
+
+    Fit indices (lavaan's definitions): CFI = 1 - max(X2 - df, 0) / max(X2 - df, X2_b - df_b,
+    0); TLI = (X2_b/df_b - X2/df) / (X2_b/df_b - 1); RMSEA = sqrt(max(X2 - df, 0) / (N df))
+    with the 90% CI from the noncentral chi-square; SRMR (Bentler) = the root mean square of
+    (s_ij - sigma_ij) / sqrt(s_ii s_jj) over i <= j (plus the standardized mean residuals
+    under FIML); AIC = -2 logl + 2 npar; BIC = -2 logl + npar log N. The baseline model has
+    free variances (and means) and zero covariances.
+
+    References
+    ----------
+    Jöreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
+    analysis. *Psychometrika*, 34(2), 183-202.
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In G. A. Marcoulides & R. E. Schumacker (Eds.), *Advanced structural equation modeling*
+    (pp. 243-277). Erlbaum.
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
+    Statistical Software*, 48(2), 1-36.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.multivariate_normal([0, 0], [[1, .4], [.4, 1]], size=300)
+    >>> x = np.column_stack([f[:, [0]] * [.8, .7, .6], f[:, [1]] * [.7, .6, .8]])
+    >>> x = x + rng.normal(scale=.6, size=x.shape)
+    >>> df = pd.DataFrame(x, columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+    >>> res = cfa(df, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]})
+    >>> res.fit.df, res.n_obs, res.converged
+    (8, 300, True)
+    >>> print(res.loadings[["factor", "item"]].to_string(index=False))
+    factor item
+         A   a1
+         A   a2
+         A   a3
+         B   b1
+         B   b2
+         B   b3
+
+    Validated against: R 4.2.2 lavaan 0.6-14 ``cfa()`` (listwise and ``missing = "ml"``) on
+    holzinger, sim_likert and a simulated data set with missing values
+    (tests/test_validity.py, tests/reference/validity.R).
+    """
+    _check_option(missing, ("listwise", "fiml"), "missing", "cfa")
+    _check_option(estimator, ("ml",), "estimator", "cfa")
+    factors, items = _parse_model(data, model, "cfa")
+    model = {f: list(model[f]) for f in model}
+    small = [f for f in factors if len(model[f]) < 2]
+    if small:
+        raise DataError(
+            "cfa: a factor needs at least 2 items to be identified; with fewer: "
+            + ", ".join(f"{f!r} ({len(model[f])} item)" for f in small)
+        )
+    x = _numeric_matrix(data, items)
+    p = len(items)
+    fiml = missing == "fiml"
+    mod = _Model(factors, items, model, meanstructure=fiml)
+    n_moments = p * (p + 1) // 2 + (p if fiml else 0)
+    df = n_moments - mod.q
+    if df < 0:
+        raise DataError(
+            f"cfa: the model is not identified: {mod.q} free parameters but only "
+            f"{n_moments} sample moments (df = {df})"
+        )
+
+    if not fiml:
+        x = x[~np.isnan(x).any(axis=1)]
+        n = x.shape[0]
+        if n <= p:
+            raise DataError(
+                f"cfa: too few complete rows: {n} complete rows for {p} items; listwise ML "
+                f"needs more than {p}"
+            )
+        mean = x.mean(axis=0)
+        cen = x - mean
+        s = cen.T @ cen / n
+        _check_variances(s, items)
+        obj = _CompleteML(mod, s)
+        theta0 = mod.start(s)
+        res = _minimize(obj, theta0, hess=obj.info)
+        theta = res.x
+        f_min = obj.fg(theta)[0]
+        chisq = n * f_min
+        sig_hat = mod.sigma(theta)
+        ld = _logdet_inv(sig_hat)
+        logl = -0.5 * n * (p * _LOG2PI + ld[0] + np.sum(s * ld[1])) if ld else -np.inf
+        logl_sat = -0.5 * n * (p * _LOG2PI + obj.logdet_s + p)
+        base_chisq = n * (np.sum(np.log(np.diag(s))) - obj.logdet_s)
+        info = obj.info(theta)
+        vcov = _safe_inverse(n * info) if info is not None else None
+        mu_hat = None
+        s_mean = None
+    else:
+        pats = _Patterns(x)
+        n = pats.n
+        if n <= p:
+            raise DataError(f"cfa: too few rows with data: {n} rows for {p} items")
+        counts = (~np.isnan(x)).sum(axis=0)
+        few = [items[j] for j in range(p) if counts[j] < 2]
+        if few:
+            raise DataError(f"cfa: items with fewer than 2 observed values: {few}")
+        mu_sat, s, logl_sat, em_ok = pats.em()
+        if not em_ok:
+            raise ConvergenceError("cfa: the EM algorithm for the saturated model did not converge")
+        _check_variances(s, items)
+        if _logdet_inv(s) is None:
+            raise DataError("cfa: the EM covariance matrix of the items is not positive definite")
+        # start from the complete-data fit to the EM moments
+        pre_mod = _Model(factors, items, model, meanstructure=False)
+        pre = _CompleteML(pre_mod, s)
+        pre_res = _minimize(pre, pre_mod.start(s), hess=pre.info)
+        theta0 = np.concatenate([pre_res.x, mu_sat])
+        obj = _FIML(mod, pats)
+        res = _minimize(obj, theta0)
+        theta = res.x
+        sig_hat = mod.sigma(theta)
+        mu_hat = theta[mod.n_cov :]
+        logl = pats.loglik(mu_hat, sig_hat)
+        chisq = 2.0 * (logl_sat - logl)
+        var_j = np.diag(s).copy()
+        # independence model: available-case means and (N-divisor) variances per item
+        base_ll = 0.0
+        for j in range(p):
+            col = x[:, j][~np.isnan(x[:, j])]
+            v = col.var()
+            base_ll += -0.5 * col.size * (_LOG2PI + math.log(v) + 1.0)
+        base_chisq = 2.0 * (logl_sat - base_ll)
+        del var_j
+        hess = _numeric_jacobian(lambda t: obj.fg(t)[1], theta) * n
+        hess = 0.5 * (hess + hess.T)
+        vcov = _safe_inverse(hess)
+        s_mean = mu_sat
+
+    grad_max = float(np.max(np.abs(obj.fg(theta)[1])))
+    converged = bool(np.isfinite(grad_max) and grad_max < 1e-5)
+    if not converged:
+        raise ConvergenceError(
+            f"cfa: the optimizer did not converge (max |gradient| = {grad_max:.3g}; "
+            f"{res.message})"
+        )
+    return _assemble(
+        mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df, logl, logl_sat,
+        base_chisq, missing, int(res.nit), fiml,
+    )
+
+
+def _check_variances(s, items):
+    d = np.diag(s)
+    zero = [items[j] for j in range(len(items)) if not d[j] > 1e-12 * max(1.0, np.max(d))]
+    if zero:
+        raise DataError(f"cfa: items with zero variance: {zero}")
+
+
+def _safe_inverse(a):
+    try:
+        w = np.linalg.eigvalsh(a)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(w)) or w[0] <= 1e-12 * max(1.0, w[-1]):
+        return None
+    return np.linalg.inv(a)
+
+
+def _std_quantities(mod: _Model, theta):
+    """std_lv and std_all loadings, latent correlations, std residual variances."""
+    lam, psi, phi, _ = mod.unpack(theta)
+    sig = lam @ phi @ lam.T
+    sig[np.diag_indices(mod.p)] += psi
+    sd_ov = np.sqrt(np.diag(sig))
+    sd_lv = np.sqrt(np.diag(phi))
+    rows = [i for i, _ in mod.fixed] + [i for i, _ in mod.free]
+    cols = [k for _, k in mod.fixed] + [k for _, k in mod.free]
+    load = lam[rows, cols]
+    std_lv = load * sd_lv[cols]
+    std_all = std_lv / sd_ov[rows]
+    cor = phi[mod.phi_rows, mod.phi_cols] / (sd_lv[mod.phi_rows] * sd_lv[mod.phi_cols])
+    res_std = psi / np.diag(sig)
+    return np.concatenate([std_all, cor, res_std])
+
+
+def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df, logl,
+              logl_sat, base_chisq, missing, nit, fiml):
+    p, m = mod.p, mod.m
+    items, factors = mod.items, mod.factors
+    lam, psi, phi, _ = mod.unpack(theta)
+    se = np.sqrt(np.diag(vcov)) if vcov is not None else np.full(mod.q, np.nan)
+    with np.errstate(invalid="ignore"):
+        se = np.where(np.isfinite(se), se, np.nan)
+
+    # standardized quantities and their delta-method SEs
+    std = _std_quantities(mod, theta)
+    if vcov is not None and np.all(np.diag(phi) > 0) and np.all(np.diag(sig_hat) > 0):
+        jac = _numeric_jacobian(lambda t: _std_quantities(mod, t), theta)
+        std_cov = jac @ vcov @ jac.T
+        std_se = np.sqrt(np.clip(np.diag(std_cov), 0.0, None))
+    else:
+        std_se = np.full(std.size, np.nan)
+    n_l = len(mod.fixed) + len(mod.free)
+    n_phi = len(mod.phi_idx)
+
+    # loadings table, in model order (factor by factor, marker first)
+    sd_lv = np.sqrt(np.where(np.diag(phi) > 0, np.diag(phi), np.nan))
+    order = []
+    free_pos = {pair: j for j, pair in enumerate(mod.free)}
+    fixed_set = set(mod.fixed)
+    pos = {it: i for i, it in enumerate(items)}
+    std_map = {}
+    for j, pair in enumerate(mod.fixed + mod.free):
+        std_map[pair] = (std[j], std_se[j])
+    for k, f in enumerate(factors):
+        for it in model[f]:
+            pair = (pos[it], k)
+            if pair in fixed_set:
+                est, s_e = 1.0, 0.0
+            else:
+                j = free_pos[pair]
+                est, s_e = theta[j], se[j]
+            sa, sa_se = std_map[pair]
+            order.append((f, it, est, s_e, est * sd_lv[k], sa, sa_se))
+    load_df = pd.DataFrame(
+        order, columns=["factor", "item", "estimate", "std_error", "std_lv", "std_all",
+                        "std_all_se"],
+    )
+    z, pv = _z_p(load_df["estimate"].to_numpy(), load_df["std_error"].to_numpy())
+    load_df.insert(4, "z", z)
+    load_df.insert(5, "pvalue", pv)
+
+    # factor (co)variances
+    base = mod.n_load + p
+    rows = []
+    for j, (k, ell) in enumerate(mod.phi_idx):
+        est = theta[base + j]
+        rows.append((factors[ell], factors[k], est, se[base + j], std[n_l + j],
+                     std_se[n_l + j]))
+    # lavaan order: variances first? keep lhs <= rhs in model order
+    fc = pd.DataFrame(rows, columns=["lhs", "rhs", "estimate", "std_error", "std_all",
+                                     "std_all_se"])
+    z, pv = _z_p(fc["estimate"].to_numpy(), fc["std_error"].to_numpy())
+    fc.insert(4, "z", z)
+    fc.insert(5, "pvalue", pv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dcor = phi / np.outer(sd_lv, sd_lv)
+    fcor = pd.DataFrame(dcor, index=factors, columns=factors)
+
+    # residual variances
+    rv_est = psi
+    rv_se = se[mod.n_load : mod.n_load + p]
+    z, pv = _z_p(rv_est, rv_se)
+    rv = pd.DataFrame(
+        {"estimate": rv_est, "std_error": rv_se, "z": z, "pvalue": pv,
+         "std_all": std[n_l + n_phi :]},
+        index=pd.Index(items, name="item"),
+    )
+    r2 = pd.Series(1.0 - std[n_l + n_phi :], index=pd.Index(items, name="item"), name="r2")
+
+    intercepts = None
+    if fiml:
+        ise = se[mod.n_cov :]
+        z, pv = _z_p(mu_hat, ise)
+        intercepts = pd.DataFrame(
+            {"estimate": mu_hat, "std_error": ise, "z": z, "pvalue": pv},
+            index=pd.Index(items, name="item"),
+        )
+
+    # fit measures
+    npar = mod.q
+    base_df = p * (p - 1) // 2
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    t1 = max(chisq - df, 0.0)
+    t2 = max(chisq - df, base_chisq - base_df, 0.0)
+    cfi = 1.0 if t2 == 0.0 else 1.0 - t1 / t2
+    if df > 0:
+        tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1.0)
+        rmsea = math.sqrt(max(chisq - df, 0.0) / (n * df))
+        lo, hi = _rmsea_ci(chisq, df, n)
+        rmsea_p = float(stats.ncx2.sf(chisq, df, n * df * 0.05**2))
+    else:
+        tli = rmsea = lo = hi = rmsea_p = float("nan")
+    sd_s = np.sqrt(np.diag(s))
+    resid = (s - sig_hat) / np.outer(sd_s, sd_s)
+    tri = resid[np.tril_indices(p)]
+    if fiml:
+        mres = (s_mean - mu_hat) / sd_s
+        srmr = math.sqrt((np.sum(tri**2) + np.sum(mres**2)) / (tri.size + p))
+    else:
+        srmr = math.sqrt(np.mean(tri**2))
+    fit = CFAFit(
+        npar=int(npar), n_obs=int(n), chisq=float(chisq), df=int(df), pvalue=pvalue,
+        cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), rmsea_ci_low=float(lo),
+        rmsea_ci_high=float(hi), rmsea_pvalue=rmsea_p, srmr=float(srmr), logl=float(logl),
+        unrestricted_logl=float(logl_sat), aic=float(-2.0 * logl + 2.0 * npar),
+        bic=float(-2.0 * logl + npar * math.log(n)), baseline_chisq=float(base_chisq),
+        baseline_df=int(base_df),
+    )
+
+    heywood_items = tuple(items[i] for i in range(p) if psi[i] < 0)
+    std_load = std[:n_l]
+    heywood = bool(heywood_items) or bool(np.any(np.abs(std_load) > 1.0))
+    try:
+        latent_pd = bool(np.linalg.eigvalsh(phi)[0] > 0)
+    except np.linalg.LinAlgError:  # pragma: no cover
+        latent_pd = False
+    names = mod.param_names()
+    vc = pd.DataFrame(
+        vcov if vcov is not None else np.full((mod.q, mod.q), np.nan), index=names, columns=names
+    )
+    return CFAResult(
+        model=model, missing=missing, n_obs=int(n), converged=True, iterations=nit,
+        heywood=heywood, latent_cov_pd=latent_pd, fit=fit, loadings=load_df,
+        factor_covariances=fc, factor_correlations=fcor, residual_variances=rv, r2=r2,
+        intercepts=intercepts, sample_cov=pd.DataFrame(s, index=items, columns=items),
+        implied_cov=pd.DataFrame(sig_hat, index=items, columns=items), vcov=vc,
+        heywood_items=heywood_items,
+    )
