@@ -17,18 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import stats
 
 from ._matrices import (
     as_items,
     check_corr_usable,
     check_option,
-    cor_smooth,
     cov2cor,
     listwise,
     pairwise_cor,
     pairwise_cov,
-    pairwise_moments,
     smc,
 )
 from ._results import Result
