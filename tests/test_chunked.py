@@ -72,3 +72,14 @@ def test_unknown_and_non_numeric_columns_are_named():
         moments(df, columns=["a", "zz"])
     with pytest.raises(DataError, match="non-numeric"):
         moments(df, columns=["a", "b"])
+
+
+def test_merging_moments_with_different_shifts():
+    df = _likert(600, 4, seed=8, miss=0.05)
+    a = moments(df.iloc[:250] + 10.0, columns=df.columns)  # different shift from b's
+    b = moments(df.iloc[250:], columns=df.columns)
+    a = moments(df.iloc[:250], columns=df.columns).reshift(a.shift)
+    merged = b.merge(a)
+    np.testing.assert_allclose(merged.cov().to_numpy(), df.cov().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(merged.corr().to_numpy(), df.corr().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(merged.mean(), df.mean().to_numpy(), rtol=1e-13)
