@@ -1,0 +1,165 @@
+"""Tests for servicestudy.weighting against R's survey package (tests/reference/weighting.R)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from refs import REFERENCE, load_reference
+from servicestudy.errors import ConvergenceError, DataError, WeightingError
+from servicestudy.weighting import (
+    design_effect,
+    effective_sample_size,
+    rake,
+    read_margins,
+    weighted_cov,
+    weighted_mean,
+    weighted_proportion,
+)
+
+REF = load_reference("weighting.json")
+
+
+def _flat(v):
+    return np.asarray(v, dtype=float).ravel()
+
+
+@pytest.fixture(scope="module")
+def data():
+    d = pd.read_csv(REFERENCE / "weighting.csv")
+    d["sat"] = pd.Categorical(d["sat"], categories=["low", "mid", "high"])
+    return d
+
+
+@pytest.fixture(scope="module")
+def raked(data):
+    return rake(data, read_margins(REFERENCE / "weighting_margins.csv"))
+
+
+def test_rake_weights_match_survey(raked):
+    assert raked.converged
+    # R stops on a change of the weighted table below 1e-13 * n; both at the same fixed point
+    assert raked.weights.to_numpy() == pytest.approx(REF["weights"], rel=1e-8)
+    assert raked.max_margin_error < 1e-10
+    assert raked.margins["weighted_share"].to_numpy() == pytest.approx(
+        raked.margins["target"].to_numpy(), abs=1e-10
+    )
+    w = np.asarray(REF["weights"])
+    assert raked.design_effect == pytest.approx(len(w) * np.sum(w**2) / np.sum(w) ** 2, rel=1e-8)
+    assert raked.effective_n == pytest.approx(np.sum(w) ** 2 / np.sum(w**2), rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["weights_only", "calibrated"])
+@pytest.mark.parametrize("var", ["y", "z"])
+def test_weighted_mean_matches_svymean(data, raked, kind, var):
+    d = data.assign(w=raked.weights)
+    res = weighted_mean(d, var, "w" if kind == "weights_only" else raked).table
+    ref = REF[kind][var]
+    assert res["estimate"].to_numpy() == pytest.approx(_flat(ref["estimate"]), rel=1e-8)
+    assert res["std_error"].to_numpy() == pytest.approx(_flat(ref["std_error"]), rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["weights_only", "calibrated"])
+def test_weighted_proportion_matches_svymean(data, raked, kind):
+    d = data.assign(w=raked.weights)
+    res = weighted_proportion(d, "sat", "w" if kind == "weights_only" else raked).table
+    ref = REF[kind]["sat"]
+    assert list(res["category"]) == ["low", "mid", "high"]
+    assert res["estimate"].to_numpy() == pytest.approx(_flat(ref["estimate"]), rel=1e-8)
+    assert res["std_error"].to_numpy() == pytest.approx(_flat(ref["std_error"]), rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["weights_only", "calibrated"])
+@pytest.mark.parametrize("var", ["y", "z"])
+def test_domain_means_match_svyby(data, raked, kind, var):
+    d = data.assign(w=raked.weights)
+    res = weighted_mean(d, var, "w" if kind == "weights_only" else raked, by="gender").table
+    ref = REF[kind][f"{var}_by_gender"]
+    res = res.set_index("group").loc[ref["groups"]]
+    assert res["estimate"].to_numpy() == pytest.approx(_flat(ref["estimate"]), rel=1e-8)
+    assert res["std_error"].to_numpy() == pytest.approx(_flat(ref["std_error"]), rel=1e-8)
+
+
+def test_weighted_cov_matches_cov_wt(data, raked):
+    d = data.assign(w=raked.weights)
+    # weights agree with R to ~1e-10, so the covariances to ~1e-9
+    c = weighted_cov(d[["y", "z"]], d["w"])
+    assert c.to_numpy().ravel(order="F") == pytest.approx(REF["cov_wt"]["unbiased"], rel=1e-7)
+    c = weighted_cov(d[["y", "z"]], d["w"], method="ml")
+    assert c.to_numpy().ravel(order="F") == pytest.approx(REF["cov_wt"]["ml"], rel=1e-7)
+    x = np.random.default_rng(1).normal(size=(20, 3))
+    assert weighted_cov(x, np.full(20, 3.0)) == pytest.approx(np.cov(x.T), rel=1e-12)
+    x[0, 1] = np.nan
+    assert weighted_cov(x, np.ones(20), nan_policy="pairwise")[0, 2] == pytest.approx(
+        np.cov(x[:, [0, 2]].T)[0, 1], rel=1e-12
+    )
+
+
+def test_kish():
+    assert design_effect([1, 1, 1]) == pytest.approx(1.0)
+    assert effective_sample_size([2, 2, 2, 2]) == pytest.approx(4.0)
+
+
+def test_trimming_caps_and_re_rakes(data):
+    m = read_margins(REFERENCE / "weighting_margins.csv")
+    free = rake(data, m)
+    res = rake(data, m, trim=1.5 * free.weight_max / free.weights.mean() / 2)
+    assert res.trimmed
+    assert res.converged
+    assert res.max_margin_error < 1e-10
+    assert res.weight_max < free.weight_max
+
+
+def test_non_convergence_raises_or_flags():
+    # every male is 18-29 and every 18-29 is male: the margins contradict each other
+    d = pd.DataFrame({"g": ["m"] * 5 + ["f"] * 5, "a": ["y"] * 5 + ["o"] * 5})
+    m = {"g": {"m": 0.5, "f": 0.5}, "a": {"y": 0.2, "o": 0.8}}
+    with pytest.raises(ConvergenceError, match="margins not met"):
+        rake(d, m, max_iter=50)
+    res = rake(d, m, max_iter=50, on_failure="flag")
+    assert not res.converged
+    assert res.max_margin_error > 0.1
+
+
+def test_category_mismatch_names_categories(data):
+    with pytest.raises(WeightingError, match=r"'gender'.*\['Female'\] have no margin"):
+        rake(data, {"gender": {"Male": 0.5, "Other": 0.5}})
+    with pytest.raises(WeightingError, match=r"\['Other'\] do not occur"):
+        rake(data, {"gender": {"Male": 0.4, "Female": 0.4, "Other": 0.2}})
+    with pytest.raises(WeightingError, match="'district' not in the data"):
+        rake(data, {"district": {"a": 1.0}})
+
+
+def test_numeric_codes_match_text_categories():
+    d = pd.DataFrame({"g": [1.0, 2.0, 2.0, 1.0]})
+    res = rake(d, {"g": {"1": 0.25, "2": 0.75}})
+    assert res.weights.tolist() == pytest.approx([0.5, 1.5, 1.5, 0.5])
+
+
+def test_read_margins_errors(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text("variable,category,proportion\ng,a,0.4\ng,b,0.5\n")
+    with pytest.raises(WeightingError, match=r"'g' sum to 0\.9"):
+        read_margins(p)
+    p.write_text("variable,category\ng,a\n")
+    with pytest.raises(WeightingError, match="lacks column"):
+        read_margins(p)
+    p.write_text("variable,category,proportion\ng,a,abc\ng,b,1\n")
+    with pytest.raises(WeightingError, match=r"row 2.*proportion"):
+        read_margins(p)
+    p.write_text("variable,category,proportion\ng,a,0.5\ng,a,0.5\n")
+    with pytest.raises(WeightingError, match="appears twice"):
+        read_margins(p)
+    p.write_text('variable,category,proportion\ng,"a,0.5\n')
+    with pytest.raises(WeightingError, match="malformed"):
+        read_margins(p)
+
+
+def test_bad_weights_and_variables(data):
+    with pytest.raises(DataError, match="not numeric"):
+        weighted_mean(data, "gender", np.ones(len(data)))
+    with pytest.raises(DataError, match="weights"):
+        weighted_mean(data, "z", -np.ones(len(data)))
+    with pytest.raises(DataError, match="'nope'"):
+        weighted_mean(data, "nope", np.ones(len(data)))
