@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, special, stats
 
 from ._matrices import (
     as_items,
     check_corr_usable,
     check_option,
+    cor_smooth,
     cov2cor,
     listwise,
     pairwise_cor,
@@ -37,6 +38,7 @@ __all__ = [
     "BartlettResult",
     "KMOResult",
     "OmegaResult",
+    "OrdinalAlphaResult",
     "PolychoricResult",
     "SplitHalfResult",
     "alpha",
@@ -962,4 +964,305 @@ def omega(items: pd.DataFrame, *, n_factors: int = 3, method: str = "minres") ->
         problems="; ".join(problems),
         schmid_leiman=sl,
         group=grp,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# polychoric correlations and ordinal alpha
+# ---------------------------------------------------------------------------------------------
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(40)
+_GL_U = (_GL_X + 1.0) / 2.0  # nodes on (0, 1)
+_GL_WU = _GL_W / 2.0
+
+
+def _bvn_lower(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+    """Bivariate standard normal CDF P(X <= h, Y <= k; rho) for arrays h, k (inf allowed).
+
+    |rho| < 0.925: Sheppard's formula ``Phi(h)Phi(k) + 1/(2 pi) int_0^asin(rho) exp(-(h^2 + k^2
+    - 2hk sin t) / (2 cos^2 t)) dt``; otherwise Plackett's ``Phi(min(h, k)) - int_rho^1
+    phi2(h, k; t) dt`` with t = 1 - v^2 (negative rho via ``Phi(h) - Phi2(h, -k, -rho)``).
+    Both integrals by 40-point Gauss-Legendre (accurate to about 1e-14).
+    """
+    h = np.asarray(h, dtype=float)
+    k = np.asarray(k, dtype=float)
+    h, k = np.broadcast_arrays(h, k)
+    out = np.empty(h.shape)
+    fin = np.isfinite(h) & np.isfinite(k)
+    # infinite limits
+    ninf = ~fin
+    if np.any(ninf):
+        hh, kk = h[ninf], k[ninf]
+        val = np.where(
+            (hh == -np.inf) | (kk == -np.inf),
+            0.0,
+            np.where(hh == np.inf, special.ndtr(kk), special.ndtr(hh)),
+        )
+        out[ninf] = val
+    if not np.any(fin):
+        return out
+    hf, kf = h[fin], k[fin]
+    if abs(rho) < 0.925:
+        a = math.asin(rho)
+        s = np.sin(a * _GL_U)[:, None]
+        hs = (hf * hf + kf * kf) / 2.0
+        hk = hf * kf
+        integ = np.sum(_GL_WU[:, None] * np.exp((hk * s - hs) / (1.0 - s * s)), axis=0)
+        out[fin] = special.ndtr(hf) * special.ndtr(kf) + a * integ / (2 * math.pi)
+        return out
+    if rho < 0:
+        out[fin] = special.ndtr(hf) - _bvn_lower(hf, -kf, -rho)
+        return out
+    if rho >= 1.0:
+        out[fin] = special.ndtr(np.minimum(hf, kf))
+        return out
+    vmax = math.sqrt(1.0 - rho)
+    v = (vmax * _GL_U)[:, None]
+    t = 1.0 - v * v
+    expo = -(hf * hf - 2 * t * hf * kf + kf * kf) / (2 * (1 - t * t))
+    integ = np.sum(_GL_WU[:, None] * np.exp(expo) / (math.pi * np.sqrt(2 - v * v)), axis=0) * vmax
+    out[fin] = special.ndtr(np.minimum(hf, kf)) - integ
+    return out
+
+
+def _cell_probs(rho: float, rc: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """Probabilities of the (len(rc)+1) x (len(cc)+1) cells cut at thresholds rc, cc."""
+    rcut = np.concatenate([[-np.inf], rc, [np.inf]])
+    ccut = np.concatenate([[-np.inf], cc, [np.inf]])
+    f = _bvn_lower(rcut[:, None], ccut[None, :], rho)
+    return f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+
+
+def _polyc(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray) -> tuple[float, float]:
+    """ML polychoric r for a proportion table given thresholds (psych's polyF, optimize)."""
+
+    def negll(rho: float) -> float:
+        p = _cell_probs(rho, rc, cc)
+        ok = (p > 0) & np.isfinite(p)
+        with np.errstate(divide="ignore"):
+            return float(-np.sum(tab[ok] * np.log(p[ok])))
+
+    res = optimize.minimize_scalar(negll, bounds=(-1.0, 1.0), method="bounded",
+                                   options={"xatol": 1e-10})
+    return float(res.x), float(res.fun)
+
+
+@dataclass(frozen=True)
+class PolychoricResult(Result):
+    """Polychoric correlations and thresholds (see :func:`polychoric`)."""
+
+    n_obs: int
+    n_items: int
+    n_categories: int
+    smoothed: bool
+    global_thresholds: bool
+    corrected_cells: int
+    rho: pd.DataFrame = field(repr=False)
+    tau: pd.DataFrame = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The correlation matrix."""
+        return self.rho
+
+
+def polychoric(items: pd.DataFrame, *, correct: float = 0.5, smooth: bool = True,
+               max_categories: int = 8) -> PolychoricResult:
+    """Polychoric correlations of ordinal items, as ``psych::polychoric`` (two-step).
+
+    Parameters
+    ----------
+    items
+        Wide table of integer-coded ordinal items (e.g. 1-5), missing values allowed.
+    correct
+        Continuity correction for empty cells, used only when thresholds are estimated per pair
+        (items with different numbers of categories), as in psych.
+    smooth
+        Repair a non-positive-definite matrix with psych's ``cor.smooth``.
+    max_categories
+        More response categories than this raises :class:`DataError` (psych's ``max.cat``).
+
+    Returns
+    -------
+    PolychoricResult
+        ``rho`` (DataFrame), ``tau`` (thresholds, items x cut points), ``smoothed``,
+        ``global_thresholds``, ``corrected_cells``, ``n_obs``, ``n_items``.
+
+    Notes
+    -----
+    psych's defaults: categories are shifted so that the smallest code over all items is 1;
+    thresholds are ``qnorm`` of each item's cumulative proportions over its non-missing values
+    ("global" thresholds, ``global = TRUE``); each correlation maximises the bivariate-normal
+    multinomial likelihood ``sum p_ab log P_ab(rho)`` over pairwise-complete rows with the
+    thresholds held fixed; cells with P = 0 are ignored. When items have different numbers of
+    categories psych switches to per-pair thresholds from the pair's table with zero cells set
+    to ``correct / N`` (we do the same and count those cells). Bivariate normal probabilities
+    are computed by Gauss-Legendre quadrature (psych uses ``mnormt::sadmvn`` with absolute error
+    1e-6 and ``optimize`` with tolerance 1.2e-4, so psych's values carry errors of that size).
+
+    References
+    ----------
+    Olsson, U. (1979). Maximum likelihood estimation of the polychoric correlation coefficient.
+    *Psychometrika*, 44(4), 443-460.
+    Drezner, Z., & Wesolowsky, G. O. (1990). On the computation of the bivariate normal
+    integral. *Journal of Statistical Computation and Simulation*, 35(1-2), 101-107.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(6)
+    >>> z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=2000)
+    >>> df = pd.DataFrame(np.digitize(z, [-1, 0, 1]) + 1, columns=["a", "b"])
+    >>> res = polychoric(df)
+    >>> abs(res.rho.loc["a", "b"] - 0.5) < 0.05
+    True
+
+    Validated against: R 4.2.2 psych 2.2.9 ``polychoric`` (tests/test_reliability.py).
+    """
+    data = as_items(items, "polychoric")
+    x = data.values
+    obs = x[~np.isnan(x)]
+    if np.any(obs != np.round(obs)):
+        col = data.names[int(np.where(np.any(x != np.round(x), axis=0) & np.any(~np.isnan(x), axis=0))[0][0])]
+        raise DataError("polychoric: item has non-integer values", column=col,
+                        expected="integer category codes")
+    xmin = np.nanmin(x)
+    xi = x - xmin + 1
+    nvalues = int(np.nanmax(xi))
+    if nvalues > max_categories:
+        raise DataError(
+            f"polychoric: {nvalues} categories exceed max_categories={max_categories}; "
+            "polychoric correlations are probably not needed"
+        )
+    k = x.shape[1]
+    xmax = np.nanmax(xi, axis=0)
+    use_global = bool(np.all(xmax == xmax[0]))
+    tau = np.full((k, nvalues - 1), np.nan)
+    for j in range(k):
+        col = xi[~np.isnan(xi[:, j]), j].astype(int)
+        freq = np.bincount(col, minlength=nvalues + 1)[1:] / col.size
+        tau[j] = special.ndtri(np.cumsum(freq)[:-1])
+    rho = np.eye(k)
+    fixed = 0
+    for i in range(1, k):
+        for j in range(i):
+            both = ~np.isnan(xi[:, i]) & ~np.isnan(xi[:, j])
+            if not np.any(both):
+                raise DataError(
+                    f"polychoric: items {data.names[i]!r} and {data.names[j]!r} have no rows in common"
+                )
+            a = xi[both, i].astype(int) - 1
+            b = xi[both, j].astype(int) - 1
+            tab = np.zeros((nvalues, nvalues))
+            np.add.at(tab, (a, b), 1.0)
+            tot = tab.sum()
+            tab /= tot
+            if use_global:
+                r_ij, _ = _polyc(tab, tau[i], tau[j])
+            else:
+                tab = tab[tab.sum(axis=1) > 0][:, tab.sum(axis=0) > 0]
+                if min(tab.shape) < 2:
+                    raise DataError(
+                        f"polychoric: items {data.names[i]!r} and {data.names[j]!r} "
+                        "have only one category in common rows"
+                    )
+                if correct > 0 and np.any(tab == 0):
+                    fixed += 1
+                    tab[tab == 0] = correct / tot
+                rc = special.ndtri(np.cumsum(tab.sum(axis=1))[:-1])
+                cc = special.ndtri(np.cumsum(tab.sum(axis=0))[:-1])
+                r_ij, _ = _polyc(tab, rc, cc)
+            rho[i, j] = rho[j, i] = r_ij
+    smoothed = False
+    if smooth:
+        rho, smoothed = cor_smooth(rho)
+    idx = pd.Index(data.names, name="item")
+    return PolychoricResult(
+        n_obs=int(x.shape[0]),
+        n_items=k,
+        n_categories=nvalues,
+        smoothed=smoothed,
+        global_thresholds=use_global,
+        corrected_cells=fixed,
+        rho=pd.DataFrame(rho, index=idx, columns=data.names),
+        tau=pd.DataFrame(tau, index=idx, columns=[str(c) for c in range(1, nvalues)]),
+    )
+
+
+@dataclass(frozen=True)
+class OrdinalAlphaResult(Result):
+    """Ordinal alpha from polychoric correlations (see :func:`ordinal_alpha`)."""
+
+    alpha: float
+    g6: float
+    average_r: float
+    signal_noise: float
+    n_obs: int
+    n_items: int
+    items: pd.DataFrame = field(repr=False)
+    rho: pd.DataFrame = field(repr=False)
+
+
+def ordinal_alpha(items: pd.DataFrame) -> OrdinalAlphaResult:
+    """Ordinal alpha (Zumbo, Gadermann & Zeisser 2007): alpha of the polychoric correlations.
+
+    Parameters
+    ----------
+    items
+        Wide table of integer-coded ordinal items, already reverse-coded.
+
+    Returns
+    -------
+    OrdinalAlphaResult
+        ``alpha`` = k/(k-1) (1 - k / 1'P1) with P the polychoric matrix of :func:`polychoric`,
+        ``g6``, ``average_r``, ``signal_noise``, ``items`` (``std_r`` and
+        ``alpha_if_deleted``) and ``rho``.
+
+    Notes
+    -----
+    This is what ``psych::alpha(psych::polychoric(x)$rho)`` returns as raw (= standardised)
+    alpha. It estimates the reliability of the latent continuous responses, not of the observed
+    sum score; report it next to, not instead of, Cronbach's alpha.
+
+    References
+    ----------
+    Zumbo, B. D., Gadermann, A. M., & Zeisser, C. (2007). Ordinal versions of coefficients alpha
+    and theta for Likert rating scales. *Journal of Modern Applied Statistical Methods*, 6(1),
+    21-29.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(7)
+    >>> f = rng.normal(size=1000)
+    >>> df = pd.DataFrame({f"q{i}": np.digitize(f + rng.normal(size=1000), [-1, 0, 1]) + 1
+    ...                    for i in range(4)})
+    >>> res = ordinal_alpha(df)
+    >>> 0.7 < res.alpha < 0.9
+    True
+
+    Validated against: R 4.2.2 psych 2.2.9 ``alpha(polychoric(x)$rho)``
+    (tests/reference/reliability.json).
+    """
+    pc = polychoric(items)
+    p = pc.rho.to_numpy()
+    k = p.shape[0]
+    tot = _alpha_stats(p, p)
+    drop = np.full(k, np.nan)
+    if k > 2:
+        for i in range(k):
+            keep = np.arange(k) != i
+            drop[i] = _alpha_stats(p[np.ix_(keep, keep)], p[np.ix_(keep, keep)])["alpha"]
+    table = pd.DataFrame(
+        {"std_r": p.sum(axis=0) / math.sqrt(p.sum()), "alpha_if_deleted": drop},
+        index=pc.rho.index,
+    )
+    return OrdinalAlphaResult(
+        alpha=tot["alpha"],
+        g6=tot["g6"],
+        average_r=tot["average_r"],
+        signal_noise=tot["signal_noise"],
+        n_obs=pc.n_obs,
+        n_items=k,
+        items=table,
+        rho=pc.rho,
     )
