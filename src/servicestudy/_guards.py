@@ -1,0 +1,306 @@
+"""Checks an input file must pass before any parser touches it.
+
+:func:`check_file` refuses, with a one-line :class:`~servicestudy.errors.ReadError`, the files
+that would otherwise crash a parser, hang it or exhaust memory: a missing path, a folder, an
+empty file, a file larger than a cap, a corrupt zip, an Office file protected by a password
+(an encrypted ``.xlsx`` is not a zip but a Compound File Binary container holding an
+``EncryptedPackage`` stream), and a "zip bomb" (an ``.xlsx`` whose members decompress to far
+more than the file's size). It then returns the format sniffed from the file's first bytes
+(the magic number), which wins over the extension: platforms are known to save ``.xls`` files
+that are really ``.xlsx`` workbooks.
+
+Only the standard library is used (``zipfile`` reads the central directory; the CFB directory
+is parsed by hand), and nothing is decompressed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import zipfile
+from pathlib import Path
+
+from .errors import ReadError
+
+__all__ = [
+    "FORMATS",
+    "MAX_BYTES",
+    "MAX_RATIO",
+    "MAX_UNCOMPRESSED",
+    "MAX_ZIP_ENTRIES",
+    "RATIO_FLOOR",
+    "cfb_stream_names",
+    "check_file",
+]
+
+#: The formats :func:`check_file` can return.
+FORMATS = ("xlsx", "xls", "sav", "dta", "csv")
+#: Default cap on the size of an input file on disk: 256 MiB.
+MAX_BYTES = 256 * 2**20
+#: Default cap on the total declared uncompressed size of an xlsx's members: 1 GiB.
+MAX_UNCOMPRESSED = 2**30
+#: Default cap on (total uncompressed size) / (file size) of an xlsx.
+MAX_RATIO = 200.0
+#: The ratio cap applies only once the members declare more than this many bytes (16 MiB), so
+#: that a tiny, highly repetitive but harmless workbook is not refused.
+RATIO_FLOOR = 16 * 2**20
+#: Default cap on the number of members in an xlsx.
+MAX_ZIP_ENTRIES = 10_000
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAV_MAGIC = (b"$FL2", b"$FL3")
+_DTA_NEW = b"<stata_dta>"
+_EXPECTED = {
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".sav": "sav",
+    ".zsav": "sav",
+    ".dta": "dta",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+}
+_WHAT = {
+    "xlsx": "an Excel workbook (.xlsx, a zip container)",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "sav": "an SPSS data file (.sav, starting with $FL2 or $FL3)",
+    "dta": "a Stata data file (.dta)",
+    "csv": "a text file (.csv)",
+}
+
+
+def cfb_stream_names(head: bytes, path: str | os.PathLike[str]) -> list[str] | None:
+    """Names of the entries in a Compound File Binary (OLE2) container's directory.
+
+    Returns ``None`` when the directory cannot be parsed (the caller falls back to a byte
+    search). Reads only the header, the FAT sectors and the directory sectors.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data_size = os.fstat(fh.fileno()).st_size
+            header = head[:512] if len(head) >= 512 else fh.read(512)
+            if len(header) < 512 or header[:8] != _CFB_MAGIC:
+                return None
+            shift = struct.unpack_from("<H", header, 0x1E)[0]
+            if shift not in (9, 12):
+                return None
+            size = 1 << shift
+            n_fat = struct.unpack_from("<I", header, 0x2C)[0]
+            first_dir = struct.unpack_from("<I", header, 0x30)[0]
+            first_difat = struct.unpack_from("<I", header, 0x44)[0]
+            n_difat = struct.unpack_from("<I", header, 0x48)[0]
+            max_sectors = data_size // size + 1
+            if n_fat > max_sectors or n_difat > max_sectors:
+                return None
+
+            def sector(i: int) -> bytes:
+                if i >= max_sectors:
+                    raise ValueError("sector out of range")
+                fh.seek((i + 1) * size)
+                return fh.read(size)
+
+            fat_sectors = [s for s in struct.unpack_from("<109I", header, 0x4C) if s < 0xFFFFFFFA]
+            nxt, seen = first_difat, 0
+            while nxt < 0xFFFFFFFA and seen < n_difat:
+                block = sector(nxt)
+                entries = struct.unpack(f"<{size // 4}I", block)
+                fat_sectors.extend(s for s in entries[:-1] if s < 0xFFFFFFFA)
+                nxt, seen = entries[-1], seen + 1
+            fat: list[int] = []
+            for s in fat_sectors[:n_fat]:
+                block = sector(s)
+                fat.extend(struct.unpack(f"<{len(block) // 4}I", block[: len(block) // 4 * 4]))
+            names: list[str] = []
+            cur, steps = first_dir, 0
+            while cur < 0xFFFFFFFA:
+                steps += 1
+                if steps > max_sectors or cur >= len(fat):
+                    return None  # a cycle or a chain out of the FAT
+                block = sector(cur)
+                for off in range(0, len(block) - 127, 128):
+                    entry = block[off : off + 128]
+                    name_len = struct.unpack_from("<H", entry, 64)[0]
+                    kind = entry[66]
+                    if kind == 0 or not 2 <= name_len <= 64:
+                        continue
+                    names.append(entry[: name_len - 2].decode("utf-16-le", errors="replace"))
+                cur = fat[cur]
+            return names
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def _fail(path: Path, message: str, expected: str | None = None) -> ReadError:
+    return ReadError(message, file=path, expected=expected)
+
+
+def _check_zip(path: Path, size: int, *, max_uncompressed: int, max_ratio: float) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _fail(path, f"corrupt zip container ({exc})", _WHAT["xlsx"]) from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _fail(path, f"the zip container has {len(infos)} members", f"at most {MAX_ZIP_ENTRIES}")
+    names = {i.filename for i in infos}
+    if "[Content_Types].xml" not in names:
+        raise _fail(path, "a zip file but not an Office workbook (no [Content_Types].xml)", _WHAT["xlsx"])
+    if not any(n.startswith("xl/") for n in names):
+        raise _fail(path, "an Office file but not an Excel workbook (no xl/ part)", _WHAT["xlsx"])
+    total = sum(i.file_size for i in infos)
+    if total > max_uncompressed:
+        raise _fail(
+            path,
+            f"refusing a possible zip bomb: its members declare {total} bytes uncompressed",
+            f"at most {max_uncompressed} bytes (max_uncompressed)",
+        )
+    ratio = total / max(size, 1)
+    if total > RATIO_FLOOR and ratio > max_ratio:
+        raise _fail(
+            path,
+            f"refusing a possible zip bomb: {total} bytes uncompressed from {size} on disk (ratio {ratio:.0f})",
+            f"a compression ratio of at most {max_ratio:g} (max_ratio)",
+        )
+
+
+def _check_cfb(path: Path, head: bytes) -> None:
+    names = cfb_stream_names(head, path)
+    if names is None:
+        # directory unreadable: fall back to looking for the stream name's UTF-16 bytes
+        with open(path, "rb") as fh:
+            blob = fh.read(8 * 2**20)
+        if "EncryptedPackage".encode("utf-16-le") in blob:
+            names = ["EncryptedPackage"]
+        else:
+            return  # leave the verdict to the xls reader
+    lowered = {n.casefold() for n in names}
+    if "encryptedpackage" in lowered or "encryptioninfo" in lowered:
+        raise _fail(
+            path,
+            "the workbook is password-protected (encrypted)",
+            "an unprotected workbook: open it in Excel/WPS, remove the password and save again",
+        )
+    if not {"workbook", "book"} & lowered:
+        raise _fail(path, "an OLE2/CFB file without a Workbook stream (not a spreadsheet)", _WHAT["xls"])
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        return True
+    if b"\x00" in head:
+        return False
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls <= max(1, len(head) // 100)
+
+
+def check_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_uncompressed: int = MAX_UNCOMPRESSED,
+    max_ratio: float = MAX_RATIO,
+) -> str:
+    """Check that ``path`` is a readable input file and return its sniffed format.
+
+    Parameters
+    ----------
+    path
+        The export to read.
+    max_bytes
+        Refuse files larger than this on disk (default :data:`MAX_BYTES`, 256 MiB).
+    max_uncompressed
+        Refuse an xlsx whose members declare more than this many bytes in total once
+        decompressed (default :data:`MAX_UNCOMPRESSED`, 1 GiB).
+    max_ratio
+        Refuse an xlsx whose declared uncompressed size exceeds ``max_ratio`` times its size
+        on disk, once that size is above :data:`RATIO_FLOOR` (default :data:`MAX_RATIO`, 200).
+
+    Returns
+    -------
+    str
+        One of ``'xlsx'``, ``'xls'``, ``'sav'``, ``'dta'``, ``'csv'``. The magic bytes decide
+        for the binary formats (an ``.xls`` that is really a zip workbook is ``'xlsx'``);
+        files without a known signature are ``'csv'`` when they look like text and their
+        extension is not a binary format's.
+
+    Raises
+    ------
+    ReadError
+        Missing, not a regular file, empty, too large, corrupt, password-protected, a zip
+        bomb, binary content under a text extension, or an unsupported format. The message is
+        one line naming the file and what was expected.
+
+    Notes
+    -----
+    The zip-bomb check trusts the sizes declared in the central directory. That is enough
+    for readers built on Python's :mod:`zipfile` (openpyxl, pandas), which stop reading a
+    member at its declared size and check its CRC. Encrypted legacy ``.xls`` files (a
+    ``FILEPASS`` record inside the Workbook stream) are left to the xls reader.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "wave.csv"
+    >>> _ = p.write_text("id,Q1\\n1,5\\n", encoding="utf-8")
+    >>> check_file(p)
+    'csv'
+    >>> _ = p.write_bytes(b"")
+    >>> check_file(p)
+    Traceback (most recent call last):
+    ...
+    servicestudy.errors.ReadError: .../wave.csv: the file is empty (0 bytes); expected a survey export with a header row
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise _fail(p, "no such file", "an existing survey export") from None
+    except OSError as exc:
+        raise _fail(p, f"cannot access the file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise _fail(p, f"{what}, not a file", "a survey export file")
+    size = st.st_size
+    if size == 0:
+        raise _fail(p, "the file is empty (0 bytes)", "a survey export with a header row")
+    if size > max_bytes:
+        raise _fail(p, f"the file is {size} bytes", f"at most {max_bytes} bytes (max_bytes)")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise _fail(p, f"cannot read the file ({exc.strerror or exc})") from None
+
+    ext = p.suffix.lower()
+    expected = _EXPECTED.get(ext)
+    if head.startswith(_ZIP_MAGIC):
+        _check_zip(p, size, max_uncompressed=max_uncompressed, max_ratio=max_ratio)
+        return "xlsx"
+    if head.startswith(_CFB_MAGIC):
+        _check_cfb(p, head)
+        return "xls"
+    if head.startswith(_SAV_MAGIC):
+        return "sav"
+    if head.startswith(_DTA_NEW) or (
+        ext == ".dta" and len(head) >= 4 and 102 <= head[0] <= 119 and head[1] in (1, 2) and head[2] == 1
+    ):
+        return "dta"
+    if expected in ("xlsx", "xls", "sav", "dta"):
+        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if stripped.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
+            raise _fail(
+                p,
+                "an HTML/XML page saved with a spreadsheet extension",
+                f"{_WHAT[expected]}; open it in Excel/WPS and save it as .xlsx, or export CSV",
+            )
+        raise _fail(p, f"no {expected} signature at the start of the file (corrupt or mislabelled)", _WHAT[expected])
+    if _looks_like_text(head):
+        return "csv"
+    raise _fail(
+        p,
+        f"unsupported or binary format (extension {ext or 'none'!r})",
+        "one of .xlsx, .xls, .csv, .sav, .dta",
+    )
