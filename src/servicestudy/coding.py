@@ -373,7 +373,8 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
         if t.id not in src.columns:
             continue
         s = src[t.id]
-        cols[t.id] = s.map(lambda v: None if _is_na(v) or normalize_label(v) in PLATFORM_MISSING else str(v)).astype(object)
+        cols[t.id] = pd.Series([None if _is_na(v) or normalize_label(v) in PLATFORM_MISSING else str(v) for v in s],
+                               index=s.index, dtype="str")
 
     # construct scores
     scores: dict[str, pd.Series] = {}
