@@ -56,7 +56,8 @@ def test_csv_encodings(tmp_path: Path, enc: str, expected: str) -> None:
     assert raw.matched["3、民警办事态度热情、礼貌"] == "ATT1"
     assert raw.matched["来自IP"] == "ip"
     assert raw.unmatched == ()
-    assert "CON1" in raw.missing and "ATT1" not in raw.missing
+    assert "CON1" in raw.missing
+    assert "ATT1" not in raw.missing
 
 
 def test_csv_explicit_encoding_and_wrong_one(tmp_path: Path) -> None:
@@ -84,7 +85,8 @@ def test_csv_without_codebook_cleans_headers(tmp_path: Path) -> None:
     raw = read_export(p)
     assert list(raw.data.columns) == ["序号", "提交答卷时间", "所用时间", "来源", "来自IP", "您的性别",
                                       "您的年龄", "民警办事态度热情、礼貌", "民警更注重管理而不是服务"]
-    assert raw.matched == {} and raw.missing == ()
+    assert raw.matched == {}
+    assert raw.missing == ()
 
 
 def test_header_matching_normalises_fullwidth_and_aliases(tmp_path: Path) -> None:
@@ -158,10 +160,12 @@ def test_wenjuanxing_style_xlsx(tmp_path: Path) -> None:
     d = coded.data
     assert d["duration_s"].tolist() == [125.0, 125.0]
     assert d["ATT1"].tolist() == [4.0, 3.0]
-    assert np.isnan(d.loc[2, "ATT3"]) and d.loc[3, "ATT3"] == 4.0  # 不同意 = 2, reversed 6 - 2
+    assert np.isnan(d.loc[2, "ATT3"])
+    assert d.loc[3, "ATT3"] == 4.0
     assert d[[f"channels_known__{k}" for k in range(1, 6)]].to_numpy().tolist() == [
         [0, 0, 1, 1, 0], [1, 0, 0, 0, 0]]
-    assert d["suggestion"].iloc[0] == "多一些窗口" and pd.isna(d["suggestion"].iloc[1])
+    assert d["suggestion"].iloc[0] == "多一些窗口"
+    assert pd.isna(d["suggestion"].iloc[1])
     assert pd.api.types.is_string_dtype(d["suggestion"])
     assert str(d.loc[2, "gender"]) == "Male"
 
@@ -210,7 +214,8 @@ def test_dta_value_labels_and_user_missing(tmp_path: Path) -> None:
     raw = read_export(p, CB)
     assert raw.platform == "stata"
     assert raw.value_labels["gender"] == {1: "男", 2: "女"}
-    assert raw.data["ATT1"].tolist()[:2] == [1.0, 2.0] and pd.isna(raw.data["ATT1"].iloc[2])
+    assert raw.data["ATT1"].tolist()[:2] == [1.0, 2.0]
+    assert pd.isna(raw.data["ATT1"].iloc[2])
     assert raw.user_missing.to_dict("records") == [{"column": "ATT1", "value": "a", "count": 1}]
     coded = code_responses(raw, CB)
     assert coded.data["gender"].astype(str).tolist() == ["Male", "Female", "Male", "Female"]
@@ -284,7 +289,8 @@ def test_write_processed_is_deterministic_and_drops_identifiers(tmp_path: Path) 
         assert a[kind].read_bytes() == b[kind].read_bytes(), kind
     csv_bytes = a["csv"].read_bytes()
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
-    assert b"1.2.3.4" not in csv_bytes and b"5.6.7.8" not in csv_bytes
+    assert b"1.2.3.4" not in csv_bytes
+    assert b"5.6.7.8" not in csv_bytes
     assert "ip" not in read_processed(a["parquet"]).columns
     assert "ip" in coded.data.columns  # kept in memory for screening
     prov = json.loads(a["provenance"].read_text(encoding="utf-8"))
