@@ -224,7 +224,7 @@ ref$ols <- list(
   call = "lm(y ~ x1 + x2 + x3 + x4, data) (NA rows dropped); sandwich::vcovHC(type); lmtest::coeftest/coefci; car::vif; lmtest::bptest (studentized); shapiro.test(residuals); cooks.distance",
   n = nobs_fit, n_dropped = n - nobs_fit, df_residual = fit$df.residual, coefficients = coefs,
   standardized_beta = as.list(sapply(c("x1", "x2", "x3", "x4"),
-                                     function(v) coef(fit)[v] * sd(mf[[v]]) / sd(mf$y))),
+                                     function(v) unname(coef(fit)[v]) * sd(mf[[v]]) / sd(mf$y))),
   r_squared = sm$r.squared, adj_r_squared = sm$adj.r.squared,
   F = list(value = num(sm$fstatistic[1]), numdf = num(sm$fstatistic[2]),
            dendf = num(sm$fstatistic[3]),
@@ -242,7 +242,12 @@ ref$wls <- list(call = "lm(y ~ x1 + x2 + x3 + x4, data, weights = w); car::vif(f
                                       function(r) list(estimate = r[[1]], se = r[[2]], t = r[[3]], p = r[[4]])),
                 se_HC3 = as.list(sqrt(diag(vcovHC(fw, type = "HC3")))),
                 r_squared = sw_$r.squared, adj_r_squared = sw_$adj.r.squared,
-                F = num(sw_$fstatistic[1]), vif = as.list(vif(fw)))
+                F = num(sw_$fstatistic[1]), vif = as.list(vif(fw)),
+                bp = list(statistic = num(bptest(fw)$statistic), p = num(bptest(fw)$p.value)),
+                standardized_beta_weighted = as.list(setNames(sapply(c("x1", "x2", "x3", "x4"), function(v) {
+                  mfw <- model.frame(fw); ww <- mfw[["(weights)"]]
+                  wsd <- function(z) sqrt(sum(ww * (z - weighted.mean(z, ww))^2) / sum(ww))
+                  unname(coef(fw)[v]) * wsd(mfw[[v]]) / wsd(mfw$y) }), c("x1", "x2", "x3", "x4"))))
 
 # ---------------------------------------------------------------- polr + Brant by formula
 pd <- dat[!is.na(dat$x1) & !is.na(dat$y_ord), ]
@@ -257,6 +262,18 @@ ref$polr <- list(
   zeta = lapply(split(as.data.frame(sp[names(pf_$zeta), , drop = FALSE]), names(pf_$zeta)),
                 function(r) list(estimate = r[[1]], se = r[[2]], z = r[[3]])),
   logLik = as.numeric(logLik(pf_)), deviance = pf_$deviance, convergence = pf_$convergence)
+# the same fit converged tightly (optim reltol 1e-15): the default stops at reltol ~1.5e-8,
+# which leaves ~1e-4 relative error in the estimates
+pft <- polr(yo ~ x1 + x2 + x3, pd, method = "logistic", Hess = TRUE,
+            control = list(reltol = 1e-15, maxit = 10000))
+spt <- summary(pft)$coefficients
+ref$polr_tight <- list(
+  call = "MASS::polr(..., Hess = TRUE, control = list(reltol = 1e-15, maxit = 10000))",
+  coefficients = lapply(split(as.data.frame(spt[names(coef(pft)), , drop = FALSE]), names(coef(pft))),
+                        function(r) list(estimate = r[[1]], se = r[[2]], z = r[[3]])),
+  zeta = lapply(split(as.data.frame(spt[names(pft$zeta), , drop = FALSE]), names(pft$zeta)),
+                function(r) list(estimate = r[[1]], se = r[[2]], z = r[[3]])),
+  logLik = as.numeric(logLik(pft)), convergence = pft$convergence)
 # Brant (1990): J-1 binary logits of 1{Y > k}; joint covariance of the slope vectors
 X <- cbind(1, as.matrix(pd[, c("x1", "x2", "x3")]))
 yo <- as.integer(pd$yo); J <- nlevels(pd$yo); p <- ncol(X) - 1
