@@ -1,0 +1,180 @@
+"""code_responses: labels to codes, missing codes, reverse keying, scores, errors, audit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from servicestudy.codebook import load_codebook
+from servicestudy.coding import code_responses, decode_labels, parse_duration, reverse_code
+from servicestudy.errors import CodingError
+from servicestudy.io import RawExport
+
+CB = load_codebook("k_station")
+
+
+def _raw(df: pd.DataFrame, platform: str = "generic", file: str = "wave.xlsx") -> RawExport:
+    return RawExport(data=df, file=file, sha256="", platform=platform, encoding=None,
+                     matched={}, unmatched=(), missing=())
+
+
+def _audit(coded) -> set[tuple[str, str, int]]:
+    return set(coded.audit.itertuples(index=False, name=None))
+
+
+def test_labels_in_both_languages_aliases_and_normalisation() -> None:
+    df = pd.DataFrame({"ATT1": ["非常同意", "Strongly disagree", " 比较 同意 ", "ＡＧＲＥＥ", "３", 2, 4.0, None]},
+                      index=range(2, 10))
+    coded = code_responses(_raw(df), CB)
+    assert coded.data["ATT1"].tolist()[:7] == [5.0, 1.0, 4.0, 4.0, 3.0, 2.0, 4.0]
+    assert np.isnan(coded.data["ATT1"].iloc[7])
+    assert ("ATT1", "label -> code", 4) in _audit(coded)  # "３" is a number, not a label
+
+
+def test_missing_codes_and_labels_become_na_with_a_record() -> None:
+    df = pd.DataFrame({"ATT1": [6, "不清楚", "Don't know", "(跳过)", 1]}, index=range(2, 7))
+    coded = code_responses(_raw(df), CB)
+    assert coded.data["ATT1"].isna().tolist() == [True, True, True, True, False]
+    audit = _audit(coded)
+    assert ("ATT1", "missing code -> NA", 1) in audit
+    assert ("ATT1", "missing label -> NA", 2) in audit
+    assert ("ATT1", "platform missing marker -> NA", 1) in audit
+
+
+def test_wenjuanxing_skip_codes_only_for_wenjuanxing() -> None:
+    df = pd.DataFrame({"ATT1": [-3, 4]}, index=[2, 3])
+    coded = code_responses(_raw(df, platform="wenjuanxing"), CB)
+    assert coded.data["ATT1"].isna().tolist() == [True, False]
+    with pytest.raises(CodingError, match="out of range"):
+        code_responses(_raw(df), CB)
+
+
+def test_reverse_keyed_items_and_answers() -> None:
+    df = pd.DataFrame({"CON4": [1, 2, 5, None], "CON1": [1, 2, 5, None]}, index=range(2, 6))
+    coded = code_responses(_raw(df), CB)
+    assert coded.data["CON4"].tolist()[:3] == [5.0, 4.0, 1.0]  # (1 + 5) - x
+    assert coded.answers["CON4"].tolist()[:3] == [1.0, 2.0, 5.0]
+    assert coded.data["CON1"].tolist()[:3] == [1.0, 2.0, 5.0]
+    assert ("CON4", "reversed", 3) in _audit(coded)
+    assert not any(r[0] == "CON1" and r[1] == "reversed" for r in _audit(coded))
+
+
+def test_scores_respect_min_answered() -> None:
+    # attitude: ATT1..ATT5 (ATT3 reversed); min_answered 0.5 of the 5 items
+    df = pd.DataFrame(
+        {"ATT1": [5, 4, 1], "ATT2": [4, None, None], "ATT3": [2, 2, None], "ATT4": [None, None, None],
+         "ATT5": [3, None, None]}, index=[2, 3, 4])
+    coded = code_responses(_raw(df), CB)
+    # row 2: 4 of 5 answered -> mean(5, 4, 6-2, 3) = 4; row 3: 2 of 5 < 0.5 -> NA; row 4: 1 of 5 -> NA
+    assert coded.scores.loc[2, "attitude"] == pytest.approx(4.0, rel=1e-12)
+    assert coded.scores["attitude"].isna().tolist() == [False, True, True]
+    assert coded.data["score_attitude"].equals(coded.scores["attitude"])
+    df3 = pd.DataFrame({"ATT1": [5], "ATT2": [4], "ATT3": [1], "ATT4": [None], "ATT5": [None]}, index=[2])
+    # 3 of 5 = 0.6 >= 0.5 -> mean(5, 4, 6 - 1) = 14/3
+    assert code_responses(_raw(df3), CB).scores.loc[2, "attitude"] == pytest.approx(14 / 3, rel=1e-12)
+
+
+def test_unknown_label_error_names_file_row_column_value_expected() -> None:
+    df = pd.DataFrame({"ATT1": ["同意", "很满意!"]}, index=[2, 3])
+    with pytest.raises(CodingError) as exc:
+        code_responses(_raw(df), CB)
+    err = exc.value
+    assert (err.file, err.row, err.column, err.value) == ("wave.xlsx", 3, "ATT1", "很满意!")
+    assert "scale 'agree5'" in err.expected
+    assert "\n" not in str(err)
+    assert str(err).startswith("wave.xlsx: row 3, column 'ATT1', value '很满意!': unknown label")
+
+
+@pytest.mark.parametrize("value", [7, 0, 2.5, "8"])
+def test_out_of_range_codes_raise(value) -> None:
+    df = pd.DataFrame({"SAT1": [value]}, index=[5])
+    with pytest.raises(CodingError, match="out of range") as exc:
+        code_responses(_raw(df), CB)
+    assert exc.value.row == 5
+    assert "one of 1, 2, 3, 4, 5" in exc.value.expected
+
+
+def test_collect_gathers_every_problem() -> None:
+    df = pd.DataFrame({"ATT1": ["x", "y", 4], "SAT1": [9, 1, 2], "gender": ["男", "other", "女"]}, index=[2, 3, 4])
+    coded = code_responses(_raw(df), CB, errors="collect")
+    where = sorted((e.column, e.row) for e in coded.problems)
+    assert where == [("ATT1", 2), ("ATT1", 3), ("SAT1", 2), ("gender", 3)]
+    assert coded.data["ATT1"].isna().tolist() == [True, True, False]
+    assert ("ATT1", "unknown label -> NA", 2) in _audit(coded)
+    assert ("SAT1", "out-of-range -> NA", 1) in _audit(coded)
+
+
+def test_categoricals_labels_order_and_language() -> None:
+    df = pd.DataFrame({"age_group": ["30～39岁", 1, "60岁以上"], "gender": ["女", "Male", 2]}, index=[2, 3, 4])
+    en = code_responses(_raw(df), CB)
+    age = en.data["age_group"]
+    assert isinstance(age.dtype, pd.CategoricalDtype)
+    assert age.cat.ordered
+    assert list(age.cat.categories) == ["18-29", "30-39", "40-49", "50-59", "60 and over"]
+    assert age.astype(str).tolist() == ["30-39", "18-29", "60 and over"]
+    assert not en.data["gender"].cat.ordered
+    zh = code_responses(_raw(df), CB, lang="zh")
+    assert zh.data["gender"].astype(str).tolist() == ["女", "男", "女"]
+    with pytest.raises(ValueError, match="'lang' parameter"):
+        code_responses(_raw(df), CB, lang="fr")
+
+
+def test_multiselect_text_and_codes() -> None:
+    df = pd.DataFrame({"channels_known": ["电话┋微信", "1┋5", "Phone", None]}, index=[2, 3, 4, 5])
+    coded = code_responses(_raw(df), CB)
+    cols = [f"channels_known__{k}" for k in range(1, 6)]
+    got = coded.data[cols].to_numpy()
+    assert got[:3].tolist() == [[0, 0, 1, 1, 0], [1, 0, 0, 0, 1], [0, 0, 1, 0, 0]]
+    assert np.isnan(got[3]).all()
+    with pytest.raises(CodingError, match="unknown option"):
+        code_responses(_raw(pd.DataFrame({"channels_known": ["电话┋信鸽"]}, index=[2])), CB)
+
+
+def test_meta_and_text_columns() -> None:
+    df = pd.DataFrame({"resp_id": ["1", "2"], "duration_s": ["125秒", "NULL"], "ip": ["1.2.3.4", None],
+                       "suggestion": ["无", "(空)"]}, index=[2, 3])
+    coded = code_responses(_raw(df), CB)
+    assert coded.data["resp_id"].tolist() == [1, 2]
+    assert coded.data["duration_s"].iloc[0] == 125.0
+    assert np.isnan(coded.data["duration_s"].iloc[1])
+    assert coded.identifier_columns == ["ip"]
+    assert pd.isna(coded.data["suggestion"].iloc[1])
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("1小时2分3秒") == 3723.0
+    assert parse_duration(" 45 ") == 45.0
+    assert np.isnan(parse_duration("abc"))
+
+
+# --- properties -----------------------------------------------------------------------
+
+SCALES = sorted(CB.scales)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(SCALES), st.lists(st.integers(0, 10), min_size=1, max_size=30))
+def test_reverse_twice_is_identity(scale_id: str, picks: list[int]) -> None:
+    scale = CB.scales[scale_id]
+    codes = pd.Series([scale.codes[k % len(scale.codes)] if k < 9 else np.nan for k in picks], dtype="float64")
+    once = reverse_code(codes, scale)
+    assert once.dropna().isin(scale.codes).all()
+    pd.testing.assert_series_equal(reverse_code(once, scale), codes)
+
+
+ITEMS_BY_SCALE = {s: next(i.id for i in CB.items.values() if i.scale == s) for s in SCALES}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(SCALES), st.sampled_from(["zh", "en"]), st.lists(st.integers(0, 20), min_size=1, max_size=25))
+def test_labels_round_trip(scale_id: str, lang: str, picks: list[int]) -> None:
+    scale = CB.scales[scale_id]
+    codes = pd.Series([scale.codes[k % len(scale.codes)] for k in picks], dtype="float64",
+                      index=range(2, 2 + len(picks)))
+    labels = decode_labels(codes, scale, lang=lang)
+    item = ITEMS_BY_SCALE[scale_id]
+    coded = code_responses(_raw(pd.DataFrame({item: labels})), CB)
+    pd.testing.assert_series_equal(coded.answers[item], codes, check_names=False)
