@@ -41,5 +41,19 @@ test: lint ## Lint, then run the whole test suite and the doctests (warnings are
 test-fast: $(STAMP) ## Run the tests that are not marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
+# --- the bundled SIMULATED wave (data/raw/README.md); regenerates byte for byte ---------------
+WAVE1 := data/raw/servicestudy_wave1.xlsx
+WAVE1_TRUTH := data/raw/servicestudy_wave1_truth.json
+WAVE1_ARGS := --n 420 --seed 20220315 --out $(WAVE1) --truth $(WAVE1_TRUTH)
+.PHONY: regenerate-data
+
+data: $(WAVE1) ## Build the bundled simulated wave if its generator changed
+
+$(WAVE1): src/servicestudy/simulate.py src/servicestudy/commands/simulate.py src/servicestudy/codebooks/k_station.yaml | $(STAMP)
+	$(BIN)/python -m servicestudy simulate $(WAVE1_ARGS)
+
+regenerate-data: $(STAMP) ## Regenerate the bundled simulated wave and its truth JSON unconditionally
+	$(BIN)/python -m servicestudy simulate $(WAVE1_ARGS)
+
 clean: ## Remove build outputs (keeps data/raw and the environment)
 	rm -rf data/processed/* reports/build .pytest_cache
