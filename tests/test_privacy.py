@@ -1,0 +1,237 @@
+"""Tests of servicestudy.privacy: identifier detection, masking, pseudonyms and scrub."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from servicestudy.codebook import load_codebook
+from servicestudy.errors import DataError, ReadError
+from servicestudy.privacy import (
+    find_identifiers,
+    is_valid_id_number,
+    mask_identifiers,
+    pseudonymize,
+    resolve_key,
+    scrub,
+)
+
+KEY = "test-key-0123456789abcdef"
+
+
+def gb11643(first17: str) -> str:
+    """The check character of GB 11643-1999, written out from the standard's definition:
+    a_i weights W_i = 2^(i-1) mod 11 for i = 18..2, check = (12 - sum mod 11) mod 11."""
+    total = sum(int(d) * (2 ** (18 - i) % 11) for i, d in enumerate(first17, start=1))
+    check = (12 - total % 11) % 11
+    return first17 + ("X" if check == 10 else str(check))
+
+
+# the example printed in the standard itself
+STANDARD_EXAMPLE = "11010519491231002X"
+VALID_ID = gb11643("33030419850712341")  # a Wenzhou (3303xx) code, born 1985-07-12
+BAD_CHECK = VALID_ID[:17] + str((int(VALID_ID[17]) + 1) % 10 if VALID_ID[17] != "X" else 0)
+
+
+def kinds(text: str) -> list[str]:
+    return find_identifiers(pd.Series([text]))["kind"].tolist()
+
+
+def test_checksum_helper_matches_standard_example():
+    assert gb11643(STANDARD_EXAMPLE[:17]) == STANDARD_EXAMPLE
+
+
+@pytest.mark.parametrize("number", [STANDARD_EXAMPLE, STANDARD_EXAMPLE.lower(), VALID_ID, "110105491231002"])
+def test_valid_id_numbers(number):
+    assert is_valid_id_number(number)
+    assert kinds(f"身份证号{number}。") == ["id_number"]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [BAD_CHECK, "110105194913310027", "110105491331002", "1101051949123100"],
+)
+def test_invalid_id_numbers_are_not_flagged(number):
+    assert not is_valid_id_number(number)
+    assert "id_number" not in kinds(number)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["13812345678", "电话:13812345678。", "+86 138 1234 5678", "+8613812345678", "0086-19912345678",
+     "138-1234-5678", "１３８１２３４５６７８", "我的手机是15957712345谢谢"],
+)
+def test_mobile_numbers(text):
+    assert kinds(text) == ["mobile"]
+
+
+@pytest.mark.parametrize("text", ["12345678901", "138123456789", "2138123456789", "订单号 1381234567"])
+def test_not_mobile_numbers(text):
+    assert "mobile" not in kinds(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("来自 192.168.1.20 的访问", "ipv4"),
+        ("8.8.8.8", "ipv4"),
+        ("2001:db8::1", "ipv6"),
+        ("fe80::1ff:fe23:4567:890a 登录", "ipv6"),
+        ("邮箱zhang.san+survey@example.com.cn谢谢", "email"),
+        ("微信：zhangsan_88", "wechat"),
+        ("加我微信号 Wang-2022 聊", "wechat"),
+        ("wx:abc123456", "wechat"),
+        ("WeChat ID: foo_bar9", "wechat"),
+        ("wxid_a1b2c3d4e5", "wechat"),
+        ("QQ：123456789", "qq"),
+    ],
+)
+def test_other_identifiers(text, kind):
+    assert kinds(text) == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["999.1.1.1", "版本1.2.3", "10:30:00", "2022-10-01 10:30:00", "服务很好", "满意度 4.5 分",
+     "我是本地居民", "wxyz_hello123", "a@b"],
+)
+def test_no_false_positives(text):
+    assert kinds(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我叫李明，来办户口", "李明"),
+        ("姓名：欧阳娜娜", "欧阳娜娜"),
+        ("联系人 张三", "张三"),
+        ("感谢民警王刚的帮助", "王刚"),
+        ("我是陈小红，住在瓯海", "陈小红"),
+        ("我叫阿依古丽", "阿依古"),  # no known surname: 2-3 characters after a strong cue
+    ],
+)
+def test_names_after_cues(text, name):
+    found = find_identifiers(pd.Series([text]))
+    assert found["kind"].tolist() == ["name"]
+    start, end = int(found["start"].iloc[0]), int(found["end"].iloc[0])
+    assert text[start:end] == name
+
+
+def test_find_identifiers_layout_and_masking():
+    df = pd.DataFrame(
+        {"a": ["13812345678", None, "ok"], "b": [1.0, 13912345678.0, np.nan]},
+        index=[10, 11, 12],
+    )
+    found = find_identifiers(df)
+    assert list(found.columns) == ["column", "row", "kind", "start", "end", "match"]
+    assert found[["column", "row", "kind"]].values.tolist() == [["a", 10, "mobile"], ["b", 11, "mobile"]]
+    assert found["match"].tolist() == ["13*******78", "13*******78"]
+    empty = find_identifiers(pd.DataFrame({"x": ["无"]}))
+    assert empty.empty
+    assert list(empty.columns) == list(found.columns)
+
+
+def test_mask_identifiers_all_kinds():
+    text = (
+        f"我叫张伟，身份证{VALID_ID}，电话+86 139-5771-2345，邮箱 zw@163.com，"
+        "微信：zhangwei_1990，IP 10.20.30.40 或 2001:db8::8a2e:370:7334，QQ 87654321。"
+    )
+    masked = mask_identifiers(text)
+    assert masked == (
+        "我叫[姓名]，身份证[身份证号]，电话[手机号]，邮箱 [邮箱]，"
+        "微信：[微信号]，IP [IP] 或 [IP]，QQ [QQ号]。"
+    )
+    assert mask_identifiers(None) is None
+    assert mask_identifiers("服务很好") == "服务很好"
+
+
+def test_pseudonymize_is_keyed_hmac():
+    s = pseudonymize(pd.Series([7, 8, 7.0, None, "7"], name="resp_id"), key=KEY)
+    expected = "R-" + hmac.new(KEY.encode(), b"7", hashlib.sha256).hexdigest()[:12]
+    assert s.iloc[0] == expected
+    assert s.iloc[2] == expected
+    assert s.iloc[4] == expected
+    assert pd.isna(s.iloc[3])
+    assert s.iloc[1] != expected
+    assert s.name == "resp_id"
+    other = pseudonymize([7], key=KEY + "x")
+    assert other.iloc[0] != expected
+    with pytest.raises(DataError, match="at least 16 bytes"):
+        pseudonymize([1], key="short")
+
+
+def test_resolve_key_sources(tmp_path, monkeypatch):
+    monkeypatch.delenv("SERVICESTUDY_KEY", raising=False)
+    monkeypatch.delenv("SERVICESTUDY_KEY_FILE", raising=False)
+    random1, random2 = resolve_key(), resolve_key()
+    assert not random1.linkable
+    assert random1.key != random2.key
+    assert "cannot be linked" in random1.source
+    assert KEY not in repr(resolve_key(KEY))
+
+    monkeypatch.setenv("SERVICESTUDY_KEY", KEY)
+    assert resolve_key().key == KEY.encode()
+    monkeypatch.delenv("SERVICESTUDY_KEY")
+
+    outside = tmp_path / "outside" / "study.key"
+    outside.parent.mkdir()
+    outside.write_text(KEY + "\n")
+    monkeypatch.setenv("SERVICESTUDY_KEY_FILE", str(outside))
+    got = resolve_key()
+    assert got.key == KEY.encode()
+    assert got.linkable
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "keys").mkdir()
+    inside = repo / "keys" / "study.key"
+    inside.write_text(KEY)
+    monkeypatch.setenv("SERVICESTUDY_KEY_FILE", str(inside))
+    with pytest.raises(ReadError, match="inside the git repository"):
+        resolve_key()
+    monkeypatch.setenv("SERVICESTUDY_KEY_FILE", str(tmp_path / "missing.key"))
+    with pytest.raises(ReadError, match="not found"):
+        resolve_key()
+
+
+def test_scrub_end_to_end_on_a_table():
+    cb = load_codebook("k_station")
+    df = pd.DataFrame(
+        {
+            "resp_id": [1, 2, 3, 4],
+            "ip": ["10.0.0.1", "10.0.0.2", "2001:db8::1", "10.0.0.4"],
+            "phone": [13812345678.0, 13912345678.0, np.nan, 15012345678.0],
+            "email_col": ["a@x.com", "b@y.cn", "c@z.org", "无"],
+            "suggestion": [f"我叫李明，身份证{VALID_ID}", "很好", None, "电话 138-1234-5678"],
+            "Q1": [1, 2, 3, 4],
+        }
+    )
+    clean, report = scrub(df, cb, key=KEY)
+    assert list(clean.columns) == ["resp_id", "suggestion", "Q1"]
+    assert set(report["dropped_columns"]) == {"ip", "phone", "email_col"}
+    assert "identifier" in report["dropped_columns"]["ip"]
+    assert clean["resp_id"].tolist() == pseudonymize([1, 2, 3, 4], key=KEY).tolist()
+    assert clean["suggestion"].tolist()[:2] == ["我叫[姓名]，身份证[身份证号]", "很好"]
+    assert clean["suggestion"].tolist()[3] == "电话 [手机号]"
+    assert report["masked"] == {"id_number": 1, "mobile": 1, "name": 1}
+    assert report["masked_cells"] == {"suggestion": 2}
+    assert report["linkable_across_runs"] is True
+    assert find_identifiers(clean.drop(columns="resp_id")).empty
+    assert "李明" not in str(report)
+    assert VALID_ID not in str(report)
+    # the input is not modified
+    assert df["suggestion"].iloc[0].startswith("我叫李明")
+
+
+def test_scrub_index_and_random_key(monkeypatch):
+    monkeypatch.delenv("SERVICESTUDY_KEY", raising=False)
+    monkeypatch.delenv("SERVICESTUDY_KEY_FILE", raising=False)
+    df = pd.DataFrame({"Q1": [1, 2]}, index=pd.Index([101, 102], name="resp_id"))
+    clean, report = scrub(df, "k_station")
+    assert report["linkable_across_runs"] is False
+    assert "random" in report["key_source"]
+    assert all(v.startswith("R-") for v in clean.index)
