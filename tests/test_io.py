@@ -282,8 +282,9 @@ def _coded(tmp_path: Path):
 
 def test_write_processed_is_deterministic_and_drops_identifiers(tmp_path: Path) -> None:
     coded = _coded(tmp_path)
-    a = write_processed(coded, tmp_path / "a", seed=7)
-    b = write_processed(coded, tmp_path / "b", seed=7)
+    key = "0123456789abcdef-test-key"  # respondent pseudonyms are keyed; random without a key
+    a = write_processed(coded, tmp_path / "a", seed=7, key=key)
+    b = write_processed(coded, tmp_path / "b", seed=7, key=key)
     assert set(a) == {"parquet", "csv", "audit", "provenance"}
     for kind in a:
         assert a[kind].read_bytes() == b[kind].read_bytes(), kind

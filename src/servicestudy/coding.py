@@ -326,8 +326,13 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
         if m.role == "duration":
             cols[m.id] = pd.Series([parse_duration(v) for v in s], index=s.index, dtype="float64")
         elif m.role == "respondent_id":
-            num = pd.to_numeric(s, errors="coerce")
-            cols[m.id] = num if num.notna().sum() == s.notna().sum() else s.astype(object)
+            num = pd.to_numeric(s.astype(object), errors="coerce").astype("float64")
+            if num.notna().sum() != s.notna().sum():  # not all numbers: keep the text ids
+                cols[m.id] = s.astype(object)
+            elif (num.dropna() % 1 == 0).all():
+                cols[m.id] = num.astype("Int64")
+            else:
+                cols[m.id] = num
         else:
             cols[m.id] = s.map(lambda v: None if _is_na(v) or normalize_label(v) in PLATFORM_MISSING else v).astype(object)
 
