@@ -68,7 +68,7 @@ STYLE: dict[str, Any] = {
     "font.family": [FONT_FAMILY],
     "font.size": 9,
     "axes.titlesize": 10,
-    "axes.titleweight": "bold",
+    "axes.titleweight": "normal",
     "axes.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,

@@ -100,7 +100,7 @@ def format_value(value: Any, spec: str | None) -> str:
         return f"{100 * x:.1f}%"
     if spec == "d":
         try:
-            return f"{int(round(float(value)))}"
+            return f"{round(float(value))}"
         except (TypeError, ValueError):
             return str(value)
     s = format(x, spec)
@@ -349,7 +349,7 @@ class Table:
 
 
 def _all_numeric(s: pd.Series) -> bool:
-    return all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool) for v in s)
+    return all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in s)
 
 
 def _jsonable(v: Any) -> Any:
@@ -391,7 +391,7 @@ def _latex(text: str) -> str:
 
 def _neutralizer():
     try:
-        from ._spreadsheet import neutralize  # type: ignore[attr-defined]
+        from ._spreadsheet import neutralize_value as neutralize
     except ImportError:  # not landed yet: a local equivalent of the OWASP rule
         def neutralize(value: Any) -> Any:
             if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
