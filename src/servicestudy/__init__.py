@@ -83,7 +83,9 @@ _EXPORTS: dict[str, str] = {
     "find_identifiers": "privacy",
     "pseudonymize": "privacy",
     "mask_identifiers": "privacy",
+    "scrub": "privacy",
     "verify_manifest": "provenance",
+    "write_manifest": "provenance",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
