@@ -85,8 +85,10 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "evenodd_min": 0.30,
     # psychometric synonyms: pairs correlated above this across the sample
     "psychsyn_critval": 0.60,
-    # flag a within-person synonym correlation below this
+    # flag a within-person synonym correlation below this ...
     "psychsyn_min": 0.0,
+    # ... only when computed over at least this many answered pairs (few pairs are noise)
+    "psychsyn_min_pairs": 5,
     # psychometric antonyms: pairs correlated below minus this across the sample
     "psychant_critval": 0.60,
     # flag a within-person antonym correlation above this
@@ -540,11 +542,15 @@ def screen(
     - ``mahalanobis``: chi-square p < .001 for D^2 (``mahalanobis_alpha``; Meade & Craig
       2012; Curran 2016).
     - ``evenodd``: Spearman-Brown corrected even-odd coefficient below .30 (careless value
-      above -0.30; Jackson 1976 via Johnson 2005; Curran 2016). Needs several scales.
+      above -0.30; Jackson 1976 via Johnson 2005; Curran 2016). With few scales (six here)
+      the coefficient is noisy and flags many attentive respondents; it is not in
+      :data:`DEFAULT_RULE`.
     - ``psychsyn``/``psychant``: pairs beyond |r| = .60 across the sample (Meade & Craig
       2012); a negative within-person synonym correlation, or a positive antonym correlation,
-      is flagged (``psychsyn_min = 0``, ``psychant_max = 0``). Antonyms use the answers as
-      given (before reverse coding), so reverse-keyed items provide them.
+      is flagged (``psychsyn_min = 0``, ``psychant_max = 0``) when it rests on at least five
+      answered pairs (``psychsyn_min_pairs``; the index itself needs three, as careless).
+      Antonyms use the answers as given (before reverse coding), so reverse-keyed items
+      provide them. A short instrument has few such pairs: check ``psychsyn_pairs``.
     - ``speeder``: duration below 40% of the median (``speed_share``); Leiner (2019) found a
       relative speed index (median / own time) above about 2, i.e. under 50% of the median,
       to mark meaningless data, and Greszki, Meyer & Schoen (2015) used 30%; 40% sits between.
@@ -577,11 +583,18 @@ def screen(
     Detecting and deterring insufficient effort responding to surveys. *Journal of Business
     and Psychology*, 27(1), 99-114.
 
+    Jackson, D. N. (1976). *The appraisal of personal reliability*. Paper presented at the
+    meeting of the Society of Multivariate Experimental Psychology, University Park, PA.
+
     Johnson, J. A. (2005). Ascertaining the validity of individual protocols from web-based
     personality inventories. *Journal of Research in Personality*, 39(1), 103-129.
 
     Leiner, D. J. (2019). Too fast, too straight, too weird: Non-reactive indicators for
     meaningless data in internet surveys. *Survey Research Methods*, 13(3), 229-248.
+
+    Marjanovic, Z., Holden, R., Struthers, W., Cribbie, R., & Greenglass, E. (2015). The
+    inter-item standard deviation (ISD): An index that discriminates between conscientious
+    and random responders. *Personality and Individual Differences*, 84, 79-83.
 
     Meade, A. W., & Craig, S. B. (2012). Identifying careless responses in survey data.
     *Psychological Methods*, 17(3), 437-455.
@@ -734,8 +747,10 @@ def screen(
             & (answered >= 2),
             "irv": (out["irv"] < th["irv_min"]).to_numpy(),
             "evenodd": (out["evenodd"] > -th["evenodd_min"]).to_numpy(),
-            "psychsyn": (out["psychsyn"] < th["psychsyn_min"]).to_numpy(),
-            "psychant": (out["psychant"] > th["psychant_max"]).to_numpy(),
+            "psychsyn": (out["psychsyn"] < th["psychsyn_min"]).to_numpy()
+            & (out["psychsyn_pairs"] >= th["psychsyn_min_pairs"]).to_numpy(),
+            "psychant": (out["psychant"] > th["psychant_max"]).to_numpy()
+            & (out["psychant_pairs"] >= th["psychsyn_min_pairs"]).to_numpy(),
             "mahalanobis": (out["mahalanobis_p"] < th["mahalanobis_alpha"]).to_numpy(),
         }
     for name in FLAGS:

@@ -1,0 +1,363 @@
+"""Tests for servicestudy.screening.
+
+R's careless is not installed, so each index is checked against an independent plain-Python
+loop written from careless 1.2.2's definitions (rle runs, sd(), psych::outlier's D^2,
+evenodd's even/odd half-scale means with Spearman-Brown, psychsyn's pairs), on small data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from servicestudy.errors import DataError, SchemaError
+from servicestudy.screening import (
+    FLAGS,
+    apply_exclusions,
+    evenodd,
+    irv,
+    longstring,
+    mahalanobis,
+    psychsyn,
+    screen,
+)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """40 respondents x 12 items (3 scales of 4) with a few missing answers."""
+    rng = np.random.default_rng(11)
+    t = rng.normal(size=(40, 3))
+    x = np.column_stack([np.clip(np.round(3 + t[:, j // 4] + 0.7 * rng.normal(size=40)), 1, 5) for j in range(12)])
+    x[3, :] = 4  # a straight-liner
+    x[7] = rng.integers(1, 6, size=12)  # a random responder
+    x[[5, 12, 30], [2, 9, 0]] = np.nan
+    return pd.DataFrame(x, columns=[f"I{j + 1}" for j in range(12)])
+
+
+# --- independent reference implementations --------------------------------------------
+
+
+def ref_runs(row):
+    """R rle(): run lengths, NA never equal to anything."""
+    runs = [1]
+    for prev, cur in itertools.pairwise(row):
+        if not (math.isnan(prev) or math.isnan(cur)) and prev == cur:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    return runs
+
+
+def ref_cor(a, b):
+    pairs = [(u, v) for u, v in zip(a, b, strict=True) if not (math.isnan(u) or math.isnan(v))]
+    if len(pairs) < 2:
+        return math.nan
+    ua = [p[0] for p in pairs]
+    vb = [p[1] for p in pairs]
+    ma, mb = statistics.fmean(ua), statistics.fmean(vb)
+    sxy = sum((u - ma) * (v - mb) for u, v in pairs)
+    sxx = sum((u - ma) ** 2 for u in ua)
+    syy = sum((v - mb) ** 2 for v in vb)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else math.nan
+
+
+def ref_evenodd(row, factors):
+    even, odd = [], []
+    start = 0
+    for f in factors:
+        s = row[start : start + f]
+        e = [v for k, v in enumerate(s, start=1) if k % 2 == 0 and not math.isnan(v)]
+        o = [v for k, v in enumerate(s, start=1) if k % 2 == 1 and not math.isnan(v)]
+        even.append(statistics.fmean(e) if e else math.nan)
+        odd.append(statistics.fmean(o) if o else math.nan)
+        start += f
+    r = ref_cor(even, odd)
+    if math.isnan(r):
+        return math.nan
+    sb = (2 * r) / (1 + r) if r != -1 else -1.0
+    return -max(sb, -1.0)
+
+
+# --- indices --------------------------------------------------------------------------
+
+
+def test_longstring_matches_rle(small):
+    res = longstring(small)
+    for i, row in enumerate(small.to_numpy()):
+        runs = ref_runs(list(row))
+        assert res["longstring"].iloc[i] == max(runs)
+        assert res["longstring_avg"].iloc[i] == pytest.approx(statistics.fmean(runs), rel=1e-12)
+    assert res["longstring"].iloc[3] == 12
+
+
+def test_irv_is_sample_sd(small):
+    got = irv(small)
+    for i, row in enumerate(small.to_numpy()):
+        vals = [v for v in row if not math.isnan(v)]
+        assert got[i] == pytest.approx(statistics.stdev(vals), rel=1e-12, abs=1e-15)
+
+
+def test_mahalanobis_d2_complete_rows(small):
+    x = small.dropna().to_numpy()
+    got = mahalanobis(x)
+    mu = x.mean(axis=0)
+    s = np.cov(x.T)
+    from scipy import stats
+    from scipy.spatial.distance import mahalanobis as scipy_mahal
+
+    inv = np.linalg.inv(s)
+    for i in range(x.shape[0]):
+        d2 = scipy_mahal(x[i], mu, inv) ** 2
+        assert got["mahalanobis_d2"].iloc[i] == pytest.approx(d2, rel=1e-9)
+        assert got["mahalanobis_p"].iloc[i] == pytest.approx(stats.chi2.sf(d2, x.shape[1]), rel=1e-9)
+    assert (got["mahalanobis_df"] == x.shape[1]).all()
+
+
+def test_mahalanobis_row_with_missing_uses_observed_items(small):
+    x = small.to_numpy()
+    got = mahalanobis(small)
+    i = 5
+    obs = ~np.isnan(x[i])
+    mu = np.nanmean(x, axis=0)[obs]
+    s = pd.DataFrame(x).cov().to_numpy()[np.ix_(obs, obs)]  # pandas cov is pairwise complete
+    d = x[i, obs] - mu
+    assert got["mahalanobis_d2"].iloc[i] == pytest.approx(float(d @ np.linalg.solve(s, d)), rel=1e-9)
+    assert got["mahalanobis_df"].iloc[i] == obs.sum()
+
+
+def test_evenodd_matches_careless_definition(small):
+    got = evenodd(small, [4, 4, 4])
+    for i, row in enumerate(small.to_numpy()):
+        want = ref_evenodd(list(row), [4, 4, 4])
+        if math.isnan(want):
+            assert math.isnan(got[i])
+        else:
+            assert got[i] == pytest.approx(want, rel=1e-12, abs=1e-14)
+    # attentive respondents are consistent (careless >= 1.2: low values)
+    assert np.nanmedian(got) < -0.5
+
+
+def test_psychsyn_matches_definition(small):
+    got = psychsyn(small, 0.5)
+    r = small.corr()  # pairwise complete Pearson
+    cols = list(small.columns)
+    pairs = [(cols[i], cols[j]) for j in range(12) for i in range(j + 1, 12) if r.iloc[i, j] > 0.5]
+    assert len(pairs) > 3
+    for k, (_, row) in enumerate(small.iterrows()):
+        a = [row[p] for p, _ in pairs]
+        b = [row[q] for _, q in pairs]
+        npairs = sum(not (math.isnan(u) or math.isnan(v)) for u, v in zip(a, b, strict=True))
+        assert got["n_pairs"].iloc[k] == npairs
+        want = ref_cor(a, b) if npairs > 2 else math.nan
+        if math.isnan(want):
+            assert math.isnan(got["cor"].iloc[k])
+        else:
+            assert got["cor"].iloc[k] == pytest.approx(want, rel=1e-12)
+
+
+def test_psychant_uses_negative_pairs(small):
+    x = small.copy()
+    x["R1"] = 6 - x["I1"]  # a reverse-keyed twin, answered as given
+    x["R5"] = 6 - x["I5"]
+    x["R9"] = 6 - x["I9"]
+    got = psychsyn(x, 0.6, anto=True)
+    assert (got["n_pairs"].max()) >= 3
+    assert np.nanmedian(got["cor"]) < 0
+
+
+# --- screen ---------------------------------------------------------------------------
+
+
+def _meta(small):
+    n = len(small)
+    d = small.copy()
+    d["duration_s"] = np.linspace(300, 600, n)
+    d.loc[9, "duration_s"] = 60.0  # 60 / median 450 < 0.4
+    d["ip"] = [f"192.0.2.{i}" for i in range(n)]
+    d["submit_time"] = pd.Timestamp("2021-11-15 08:00") + pd.to_timedelta(np.arange(n) * 3600, unit="s")
+    return d
+
+
+def test_screen_flags_and_keeps_every_row(small):
+    d = _meta(small)
+    d.loc[20, small.columns] = d.loc[21, small.columns].to_numpy()  # exact duplicate (20 before 21)
+    d.loc[21, "I2"] = 9  # out of range; 21 is no longer identical
+    d.loc[25, small.columns] = d.loc[24, small.columns].to_numpy()
+    d.loc[25, "I12"] = 1.0 if d.loc[24, "I12"] != 1 else 2.0  # near duplicate of 24 ...
+    d.loc[25, "ip"] = d.loc[24, "ip"]  # ... same IP, one hour later
+    d.loc[26, small.columns] = d.loc[1, small.columns].to_numpy()  # exact duplicate of 1
+    res = screen(d, items=list(small.columns), valid_codes=[1, 2, 3, 4, 5], near_minutes=90)
+    f = res.flags
+    assert f.index.equals(d.index)
+    assert len(f) == len(d)
+    assert f.loc[3, "flag_longstring"]
+    assert f.loc[3, "flag_irv"]
+    assert f.loc[9, "flag_speeder"]
+    assert f.loc[9, "relative_speed"] == pytest.approx(np.median(d["duration_s"]) / 60)
+    assert f.loc[9, "seconds_per_item"] == pytest.approx(5.0)
+    assert f.loc[21, "n_out_of_range"] == 1
+    assert f.loc[21, "flag_out_of_range"]
+    assert f.loc[26, "flag_duplicate"]
+    assert f.loc[26, "duplicate_of"] == 1
+    assert not f.loc[1, "flag_duplicate"]
+    assert f.loc[25, "flag_near_duplicate"]
+    assert f.loc[25, "near_duplicate_of"] == 24
+    assert f["flag_near_duplicate"].sum() == 1
+    # straight-liners are not duplicates of each other by default
+    d2 = d.copy()
+    d2.loc[4, small.columns] = 4
+    res2 = screen(d2, items=list(small.columns))
+    assert not res2.flags.loc[4, "flag_duplicate"]
+    res3 = screen(d2, items=list(small.columns), duplicates_ignore_constant=False)
+    assert res3.flags.loc[4, "flag_duplicate"]
+    assert list(res.summary["flag"]) == list(FLAGS)
+
+
+def test_screen_near_duplicate_window(small):
+    d = _meta(small)
+    d.loc[25, small.columns] = d.loc[24, small.columns].to_numpy()
+    d.loc[25, "I12"] = 1.0 if d.loc[24, "I12"] != 1 else 2.0
+    d.loc[25, "ip"] = d.loc[24, "ip"]
+    res = screen(d, items=list(small.columns), near_minutes=30)  # one hour apart: not near
+    assert not res.flags["flag_near_duplicate"].any()
+
+
+def test_screen_attention_checks(small):
+    d = _meta(small)
+    d["CHK"] = 2.0
+    d.loc[[0, 1], "CHK"] = [4.0, np.nan]
+    res = screen(d, items=list(small.columns), attention={"CHK": [2]})
+    assert res.flags["flag_attention"].tolist()[:3] == [True, True, False]
+    res = screen(d, items=list(small.columns), attention={"CHK": [2]}, attention_missing_fails=False)
+    assert res.flags["flag_attention"].tolist()[:3] == [True, False, False]
+
+
+def test_duration_errors_name_the_column(small):
+    d = _meta(small)
+    with pytest.raises(SchemaError, match=r"'time_taken'.*duration column not in the data"):
+        screen(d, items=list(small.columns), duration="time_taken")
+    d["duration_s"] = "5 minutes"
+    with pytest.raises(SchemaError, match=r"'duration_s'.*not a duration"):
+        screen(d, items=list(small.columns))
+    d["duration_s"] = pd.to_timedelta(np.full(len(d), 300.0), unit="s")
+    res = screen(d, items=list(small.columns))
+    assert (res.flags["duration_s"] == 300).all()
+
+
+def test_screen_bad_options(small):
+    with pytest.raises(DataError, match="unknown threshold"):
+        screen(small, items=list(small.columns), longstring_max=3)
+    with pytest.raises(SchemaError, match="'NOPE'"):
+        screen(small, items=["I1", "NOPE"])
+    with pytest.raises(DataError, match="items="):
+        screen(small)
+
+
+def test_screen_with_codebook_and_coded_responses():
+    from servicestudy.codebook import load_codebook
+    from servicestudy.coding import code_responses
+    from servicestudy.simulate import simulate
+
+    cb = load_codebook("k_station")
+    wave = simulate(60, seed=3)
+    coded = code_responses(wave.responses, cb)
+    res = screen(coded)
+    assert len(res.flags) == 60
+    assert res.n_items == len([i for i in cb.items.values() if i.role != "attention"])
+    # the codebook supplies duration, attention check and scales
+    assert res.flags["duration_s"].notna().all()
+    assert res.flags["attention_failed"].notna().all()
+    assert res.flags["evenodd"].notna().any()
+    gone = coded.data.drop(columns=["duration_s"])
+    with pytest.raises(SchemaError, match="duration_s"):
+        screen(gone, cb)
+
+
+# --- exclusions -----------------------------------------------------------------------
+
+
+def test_apply_exclusions_flow_adds_up(small):
+    d = _meta(small)
+    res = screen(d, items=list(small.columns))
+    out = apply_exclusions(d, res, ["speeder", "longstring", "irv", "mahalanobis"])
+    flow = out.flow
+    excluded = flow.loc[flow["step"] == "excluded", "n"].sum()
+    assert flow["n"].iloc[0] == len(d)
+    assert flow["n"].iloc[0] - excluded == flow["n"].iloc[-1] == len(out.kept)
+    assert out.n_received == out.n_excluded + out.n_analysed
+    # respondent 3 (straight line) fails longstring and irv: counted once, under longstring
+    assert out.reasons.loc[3, "first_reason"] == "longstring"
+    assert out.reasons.loc[3, "all_reasons"] == "longstring; irv"
+    assert flow.set_index("reason").loc["irv", "n_flagged"] >= 1
+    assert 3 not in out.kept.index
+    with pytest.raises(DataError, match="unknown flag"):
+        apply_exclusions(d, res, ["nope"])
+    out = apply_exclusions(d, res, lambda f: f["n_flags"] >= 2)
+    assert list(out.flow["reason"]) == ["", "rule", ""]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=4, max_size=4), min_size=1, max_size=30))
+def test_flow_always_adds_up(rows):
+    flags = pd.DataFrame(rows, columns=[f"flag_{n}" for n in ("a", "b", "c", "d")])
+    data = pd.DataFrame({"x": range(len(rows))})
+    out = apply_exclusions(data, flags, ["a", "b", "c", "d"])
+    n_ex = out.flow.loc[out.flow["step"] == "excluded", "n"].sum()
+    assert n_ex + out.n_analysed == len(rows)
+    assert out.n_analysed == int((~flags.any(axis=1)).sum())
+    assert len(out.kept) == out.n_analysed
+
+
+def test_apply_exclusions_on_coded_responses():
+    from servicestudy.codebook import load_codebook
+    from servicestudy.coding import code_responses
+    from servicestudy.simulate import simulate
+
+    coded = code_responses(simulate(60, seed=3).responses, load_codebook("k_station"))
+    res = screen(coded)
+    out = apply_exclusions(coded, res)
+    assert len(out.kept.data) == len(out.kept.answers) == out.n_analysed
+
+
+# --- recovery of the simulation's injected defects ------------------------------------
+
+
+def test_screening_recovers_simulated_defects():
+    from servicestudy.codebook import load_codebook
+    from servicestudy.coding import code_responses
+    from servicestudy.simulate import simulate
+
+    wave = simulate(420, seed=20220315)  # the bundled wave
+    coded = code_responses(wave.responses, load_codebook("k_station"))
+    f = screen(coded).flags
+    d = wave.defects
+    assert len(f) == len(d)
+
+    def rates(flag, truth):
+        fv = f[f"flag_{flag}"].to_numpy()
+        tv = truth.to_numpy(dtype=bool)
+        return fv[tv].mean(), fv[~tv].mean()
+
+    rec, fpr = rates("longstring", d["straightliner"])
+    assert rec >= 0.9
+    assert fpr <= 0.02
+    rec, fpr = rates("mahalanobis", d["random"])
+    assert rec >= 0.7
+    assert fpr <= 0.02
+    rec, fpr = rates("speeder", d["speeder"])
+    assert rec >= 0.9
+    assert fpr <= 0.05  # straight-liners and random responders are also fast
+    rec, fpr = rates("attention", d["fails_attention"])
+    assert rec >= 0.95
+    assert fpr <= 0.01
+    rec, fpr = rates("duplicate", d["duplicate"])
+    assert rec >= 0.5 or d["duplicate"].sum() == 0
+    assert fpr <= 0.01
