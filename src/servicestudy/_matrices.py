@@ -190,15 +190,27 @@ def smc(r: np.ndarray) -> np.ndarray:
 
     Raises :class:`DataError` when R is singular.
     """
-    try:
-        inv = np.linalg.inv(r)
-    except np.linalg.LinAlgError as exc:
-        raise DataError("the correlation matrix is singular (an item is a linear combination of others)") from exc
+    check_nonsingular(r)
+    inv = np.linalg.inv(r)
     d = np.diag(inv)
     if not np.all(np.isfinite(d)) or np.any(d <= 0):
         raise DataError("the correlation matrix is not positive definite")
     out = 1.0 - 1.0 / d
     return np.clip(out, 0.0, 1.0)
+
+
+def check_nonsingular(r: np.ndarray, func: str | None = None) -> None:
+    """DataError when the correlation matrix is singular (smallest eigenvalue ~ 0) or not PD."""
+    vals = np.linalg.eigvalsh(r)
+    where = f"{func}: " if func else ""
+    if not np.all(np.isfinite(vals)):
+        raise DataError(f"{where}the correlation matrix has undefined entries")
+    if vals[0] <= 1e-12 * max(1.0, vals[-1]) * r.shape[0]:
+        kind = "singular" if vals[0] > -1e-10 else "not positive definite"
+        raise DataError(
+            f"{where}the correlation matrix is {kind} (smallest eigenvalue {vals[0]:.3g}); "
+            "an item is (nearly) a linear combination of others"
+        )
 
 
 def is_positive_definite(r: np.ndarray) -> bool:

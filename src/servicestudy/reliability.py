@@ -22,6 +22,7 @@ from scipy import optimize, special, stats
 from ._matrices import (
     as_items,
     check_corr_usable,
+    check_nonsingular,
     check_option,
     cor_smooth,
     cov2cor,
@@ -76,6 +77,7 @@ class AlphaResult(Result):
     n_obs: int
     n_eff: float
     n_items: int
+    problems: str
     items: pd.DataFrame = field(repr=False)
     boot: np.ndarray | None = field(default=None, repr=False)
 
@@ -88,7 +90,10 @@ def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
     sum_r = r.sum()
     raw = (1.0 - tr_c / sum_c) * k / (k - 1)
     std = (1.0 - k / sum_r) * k / (k - 1)
-    g6 = 1.0 - (k - smc(r).sum()) / sum_r
+    try:
+        g6 = 1.0 - (k - smc(r).sum()) / sum_r
+    except DataError:  # singular R: G6 undefined (the caller reports it)
+        g6 = math.nan
     av_r = (sum_r - k) / (k * (k - 1))
     off = r[np.tril_indices(k, -1)]
     cc = c @ c
@@ -101,7 +106,7 @@ def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
         "g6": float(g6),
         "average_r": float(av_r),
         "median_r": float(np.median(off)),
-        "signal_noise": float(k * av_r / (1 - av_r)),
+        "signal_noise": float(k * av_r / (1 - av_r)) if av_r < 1 else math.inf,
         "q": float(q),
     }
 
@@ -114,7 +119,7 @@ def _alpha_from_cov(cov: np.ndarray, n: float) -> dict[str, float]:
     """
     cov = np.asarray(cov, dtype=float)
     out = _alpha_stats(cov, cov2cor(cov))
-    out["ase"] = math.sqrt(out.pop("q") / n)
+    out["ase"] = math.sqrt(max(out.pop("q"), 0.0) / n)
     return out
 
 
@@ -222,7 +227,8 @@ def alpha(
         the scale score (row mean of available items), ``n_obs``, ``n_eff``, ``n_items`` and
         ``items``: a DataFrame indexed by item with ``raw_r``, ``std_r``, ``r_cor``,
         ``r_drop``, ``alpha_if_deleted``, ``std_alpha_if_deleted``, ``mean``, ``sd``, ``n``.
-        ``boot`` holds the bootstrap replicates when ``ci="bootstrap"``.
+        ``problems`` is non-empty when a statistic is undefined (singular correlations make
+        ``g6`` and ``r_cor`` NaN). ``boot`` holds the bootstrap replicates when ``ci="bootstrap"``.
 
     Notes
     -----
@@ -266,7 +272,7 @@ def alpha(
     ...                    "c": [1, 3, 3, 4, 5, 2]})
     >>> res = alpha(df)
     >>> print(round(res.alpha, 4), res.n_items)
-    0.9231 3
+    0.9318 3
     >>> list(res.items.columns[:4])
     ['raw_r', 'std_r', 'r_cor', 'r_drop']
 
@@ -301,11 +307,14 @@ def alpha(
     if not np.all(np.isfinite(c)):
         check_corr_usable(c, data.names, "alpha")
     r = cov2cor(c)
-    try:
-        tot = _alpha_stats(c, r)
-    except DataError as exc:
-        raise DataError(f"alpha: {exc.message}") from exc
-    ase = math.sqrt(tot.pop("q") / n_eff)
+    problems = []
+    tot = _alpha_stats(c, r)
+    if math.isnan(tot["g6"]):
+        problems.append(
+            "the item correlation matrix is singular (an item is a linear combination of "
+            "others): g6 and r_cor are undefined"
+        )
+    ase = math.sqrt(max(tot.pop("q"), 0.0) / n_eff)
 
     # per-item statistics
     drop_raw = np.full(k, np.nan)
@@ -322,7 +331,10 @@ def alpha(
     sum_r = r.sum()
     std_r = r.sum(axis=0) / math.sqrt(sum_r)
     rc = r.copy()
-    np.fill_diagonal(rc, smc(r))
+    try:
+        np.fill_diagonal(rc, smc(r))
+    except DataError:
+        rc[:] = np.nan
     r_cor = rc.sum(axis=0) / math.sqrt(rc.sum())
     sum_c = c.sum()
     r_drop = (c.sum(axis=0) - np.diag(c)) / np.sqrt(
@@ -400,6 +412,7 @@ def alpha(
         n_obs=int(n),
         n_eff=n_eff,
         n_items=int(k),
+        problems="; ".join(problems),
         items=table,
         boot=boot,
     )
@@ -431,10 +444,8 @@ def _kmo_from_corr(r: np.ndarray) -> tuple[float, np.ndarray]:
     Partial correlations come from the inverse: ``q_ij = -R^ij / sqrt(R^ii R^jj)``; psych uses
     ``cov2cor(R^-1)`` whose off-diagonal squares are the same.
     """
-    try:
-        inv = np.linalg.inv(r)
-    except np.linalg.LinAlgError as exc:
-        raise DataError("kmo: the correlation matrix is singular") from exc
+    check_nonsingular(r, "kmo")
+    inv = np.linalg.inv(r)
     d = np.diag(inv)
     if np.any(d <= 0) or not np.all(np.isfinite(inv)):
         raise DataError("kmo: the correlation matrix is not positive definite")
@@ -513,6 +524,7 @@ class BartlettResult(Result):
 def _bartlett_from_corr(r: np.ndarray, n: float) -> tuple[float, int, float]:
     """Bartlett's chi-square, df and p from a correlation matrix and n (psych::cortest.bartlett)."""
     p = r.shape[0]
+    check_nonsingular(r, "bartlett")
     sign, logdet = np.linalg.slogdet(r)
     if sign <= 0 or not np.isfinite(logdet):
         raise DataError("bartlett: the correlation matrix is singular or not positive definite")
@@ -1113,7 +1125,7 @@ def polychoric(items: pd.DataFrame, *, correct: float = 0.5, smooth: bool = True
     >>> z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=2000)
     >>> df = pd.DataFrame(np.digitize(z, [-1, 0, 1]) + 1, columns=["a", "b"])
     >>> res = polychoric(df)
-    >>> abs(res.rho.loc["a", "b"] - 0.5) < 0.05
+    >>> bool(abs(res.rho.loc["a", "b"] - 0.5) < 0.05)
     True
 
     Validated against: R 4.2.2 psych 2.2.9 ``polychoric`` (tests/test_reliability.py).
