@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "ordinal_logit": "drivers",
     "relative_importance": "drivers",
     "ipa": "drivers",
+    "ipa_from_data": "drivers",
+    "p_adjust": "compare",
     # data quality
     "screen": "screening",
     "apply_exclusions": "screening",
