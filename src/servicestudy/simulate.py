@@ -327,7 +327,7 @@ def _item_design(cfg: SimulationConfig, st: _Structure, cov_eta: np.ndarray, mea
         mu_coef[j] = lam * w
     off += len(st.overall)
     g = cfg.importance_general
-    for k, item in enumerate(st.importance):
+    for k in range(len(st.importance)):
         j = off + k
         B[j, 6] = g
         c[j] = math.sqrt(1 - g**2)
@@ -650,7 +650,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
     >>> wave = simulate(50, seed=1)
     >>> wave.responses.shape[0], list(wave.responses.columns[:3])
     (50, ['resp_id', 'submit_time', 'duration_s'])
-    >>> bool(wave.responses["ATT1"].isin([1, 2, 3, 4, 5, 6]).all())
+    >>> bool(wave.responses["ATT1"].dropna().isin([1, 2, 3, 4, 5, 6]).all())
     True
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -665,7 +665,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
     codes = core["codes"].astype(float)  # construct direction
     col = {item: j for j, item in enumerate(ids)}
     # reverse-keyed items are answered in their own direction
-    for j, item in enumerate(st.likert):
+    for j in range(len(st.likert)):
         if st.reverse[j]:
             codes[:, j] = 6 - codes[:, j]
     attn = np.tile(np.asarray(st.attention_expected), (n, 1))
@@ -753,7 +753,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
             suggestions[i] = suggestions[j]
             source[i] = source[j]
             t[i] = t[j] + np.timedelta64(int(gap[i]), "s")
-            dur[i] = max(20, int(round(dur[j] * jitter[i])))
+            dur[i] = max(20, int(np.rint(dur[j] * jitter[i])))
             straight[i], random_[i], speeder[i], attn_fail[i] = straight[j], random_[j], speeder[j], attn_fail[j]
     else:
         dup[:] = False
@@ -1025,7 +1025,7 @@ def write_wenjuanxing(responses: pd.DataFrame, path: str | Path, codebook: str |
 def write_sav(responses: pd.DataFrame, path: str | Path, codebook: str | Codebook = "k_station") -> Path:
     """Write the answers as an SPSS ``.sav`` file with variable and value labels.
 
-    Variables are named by codebook id (the multi-select as ``<id>_<code>`` 0/1 variables),
+    Variables are named by codebook id (the multi-select as ``<id>__<code>`` 0/1 variables, as ``read_export`` names them),
     carry the Chinese question text as variable label and the codebook's value labels
     (including missing codes such as 6 = 不清楚, declared as user-missing). The file embeds
     its creation time (ReadStat), so it is not byte-deterministic.
@@ -1051,7 +1051,7 @@ def write_sav(responses: pd.DataFrame, path: str | Path, codebook: str | Codeboo
         if cat.multiple:
             chosen = [set(str(v).split(MULTI_SEP)) if isinstance(v, str) and v else set() for v in responses[var]]
             for c in cat.categories:
-                name = f"{var}_{int(c.code)}"
+                name = f"{var}__{int(c.code)}"
                 out[name] = np.array([float(c.zh in s) for s in chosen])
                 labels[name] = f"{cat.zh}：{c.zh}"
                 value_labels[name] = {0.0: "未选", 1.0: "选中"}
