@@ -206,6 +206,9 @@ def test_bad_input(data):
     const = pd.DataFrame({"y": [3.0] * 6, "g": list("aabbcc")})
     with pytest.raises(DataError, match="constant"):
         anova(const, "y", "g")
+    split = pd.DataFrame({"y": [1.0, 1.0, 2.0, 2.0], "g": list("aabb")})
+    with pytest.raises(DataError, match="within either group"):
+        ttest(split, "y", "g")
     with pytest.raises(DataError, match="must be one of"):
         compare_groups(data, ["y"], ["gender"], correction="sidak")
     with pytest.raises(DataError, match="not numeric"):

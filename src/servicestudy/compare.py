@@ -288,6 +288,9 @@ def ttest(
     diff = m1 - m2
     dfp = n1 + n2 - 2
     sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / dfp
+    if sp2 == 0:
+        raise DataError("outcome does not vary within either group", column=outcome,
+                        expected="variation within the groups")
     if equal_var:
         se = math.sqrt(sp2 * (1 / n1 + 1 / n2))
         df = float(dfp)
@@ -295,6 +298,9 @@ def ttest(
         q1, q2 = v1 / n1, v2 / n2
         se = math.sqrt(q1 + q2)
         df = (q1 + q2) ** 2 / (q1**2 / (n1 - 1) + q2**2 / (n2 - 1))
+    if se == 0:
+        raise DataError("outcome does not vary within either group", column=outcome,
+                        expected="variation within the groups")
     t = diff / se
     p = 2 * stats.t.sf(abs(t), df)
     crit = stats.t.ppf(0.5 + conf_level / 2, df)
