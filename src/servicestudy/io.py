@@ -31,8 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import atomic_write_bytes, atomic_write_with, safe_join
+from ._guards import check_file
+from ._spreadsheet import neutralize
 from .codebook import Codebook, normalize_label
 from .errors import ReadError, SchemaError, ServicestudyError
+from .privacy import scrub
 
 __all__ = [
     "PLATFORMS",
@@ -136,28 +139,10 @@ def _is_blank(v: Any) -> bool:
 
 
 def _check_file(path: Path) -> str:
-    """The guards of issue 8 when present; minimal checks otherwise. Returns the format."""
-    try:
-        from . import _guards  # type: ignore[attr-defined]
-    except ImportError:
-        _guards = None
-    if _guards is not None and hasattr(_guards, "check_file"):
-        fmt = _guards.check_file(path)
-        if fmt in EXTENSIONS.values():
-            return fmt
-    if not path.exists():
-        raise ReadError("file not found", file=path)
-    if not path.is_file():
-        raise ReadError("not a regular file", file=path)
-    if path.stat().st_size == 0:
-        raise ReadError("the file is empty", file=path, expected="a survey export with a header row")
-    fmt = EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise ReadError(
-            f"unsupported file type {path.suffix or '(no extension)'!r}",
-            file=path,
-            expected="one of " + ", ".join(sorted(EXTENSIONS)),
-        )
+    """Refuse missing, empty, oversize, corrupt and encrypted files; return the sniffed format."""
+    fmt = check_file(path)
+    if fmt not in EXTENSIONS.values():  # pragma: no cover - check_file returns a known format
+        raise ReadError(f"unsupported format {fmt!r}", file=path, expected="one of " + ", ".join(sorted(EXTENSIONS)))
     return fmt
 
 
@@ -709,36 +694,6 @@ def _apply_user_missing(df: pd.DataFrame, meta: Any) -> tuple[pd.DataFrame, pd.D
 # --- processed data --------------------------------------------------------------------
 
 
-def _identifier_columns(df: pd.DataFrame, codebook: Codebook) -> list[str]:
-    return [m.id for m in codebook.meta.values() if m.identifier and m.id in df.columns]
-
-
-def _scrub(df: pd.DataFrame, codebook: Codebook, key: bytes | str | None) -> tuple[pd.DataFrame, dict]:
-    try:
-        from .privacy import scrub  # type: ignore[attr-defined]
-    except ImportError:
-        scrub = None
-    if scrub is not None:
-        return scrub(df, codebook, key=key)
-    dropped = _identifier_columns(df, codebook)
-    return df.drop(columns=dropped), {"dropped": dropped}
-
-
-def _neutralize(df: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from ._spreadsheet import neutralize  # type: ignore[attr-defined]
-    except ImportError:
-        neutralize = None
-    if neutralize is not None:
-        return neutralize(df)
-    out = df.copy()
-    for c in out.columns:
-        s = out[c]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[c] = s.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-    return out
-
-
 def _json_safe(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): _json_safe(v) for k, v in obj.items()}
@@ -796,7 +751,7 @@ def write_processed(
         raise ValueError(f"The 'name' parameter of write_processed must be a plain file name. Got {name!r} instead.")
     out = Path(out_dir)
     codebook: Codebook = coded.codebook
-    data, privacy_record = _scrub(coded.data, codebook, key)
+    data, privacy_record = scrub(coded.data, codebook, key=key)
     data = data.copy()
     data.index.name = "row"
     paths = {
@@ -820,10 +775,10 @@ def write_processed(
     except Exception as exc:
         raise ReadError(f"cannot write Parquet ({type(exc).__name__}: {exc})", file=paths["parquet"]) from None
 
-    csv_text = _neutralize(data).to_csv(lineterminator="\n")
+    csv_text = neutralize(data).to_csv(lineterminator="\n")
     atomic_write_bytes(paths["csv"], csv_text.encode("utf-8-sig"))
     audit = coded.audit
-    atomic_write_bytes(paths["audit"], _neutralize(audit).to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    atomic_write_bytes(paths["audit"], neutralize(audit).to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     raw = getattr(coded, "raw", None)
     prov = {
         "package": "servicestudy",
