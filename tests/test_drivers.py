@@ -305,6 +305,7 @@ def test_ipa_from_data_derived_and_stated(data):
                        stated_items={"x1": "imp_x1", "x2": "imp_x2", "x3": "imp_x3"})
     assert st.table.loc["x1", "importance"] == 5
     assert st.importance_source == "stated"
+    assert st.ceiling == d[["x1", "x2", "x3"]].max().max()
     with pytest.raises(DataError, match="stated_items"):
         ipa_from_data(d, "y", ["x1", "x2"], importance="stated")
 

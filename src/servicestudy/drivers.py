@@ -1004,8 +1004,11 @@ def ipa_from_data(
         Dimension -> importance-item column (required for ``importance="stated"``; with a
         codebook use ``codebook.importance_items()``).
     method : {"relative_weights", "dominance"}, default "relative_weights"
-    cuts, labels, scale_max
+    cuts, labels
         As :func:`ipa`.
+    scale_max : float, optional
+        Ceiling for the priority score; default the highest observed dimension score (the
+        scale maximum when anyone gave top marks throughout, e.g. 5).
 
     Returns
     -------
@@ -1053,5 +1056,7 @@ def ipa_from_data(
                 raise DataError("unknown column", column=stated_items[d])
         imp = pd.Series({d: float(pd.to_numeric(data[stated_items[d]]).mean())
                          for d in dimensions})
+    if scale_max is None:
+        scale_max = float(np.nanmax(data[dimensions].to_numpy(dtype=float, na_value=np.nan)))
     return ipa(perf, imp, cuts=cuts, labels=labels, scale_max=scale_max,
                importance_source=importance)
