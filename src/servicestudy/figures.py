@@ -272,10 +272,10 @@ def likert_bars(
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{abs(t):.0f}" for t in ticks])
     ax.set_xlabel(xlabel)
-    ax.legend(ncol=k, loc="upper center", bbox_to_anchor=(0.5, -0.12 if xlabel else -0.06),
-              handlelength=1.0, columnspacing=0.8)
+    ax.legend(ncol=k, loc="lower center", bbox_to_anchor=(0.5, 1.0), handlelength=1.0,
+              columnspacing=0.8, borderaxespad=0.3)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=22)
     return ax
 
 
@@ -405,8 +405,10 @@ def ipa_plot(
     yc = float(np.mean(y)) if y_cut is None else float(y_cut)
     ax = _axes(ax, (5.6, 4.4))
     ax.scatter(x, y, color=ACCENT, s=28, zorder=3)
-    for xi, yi, name in zip(x, y, frame.index, strict=True):
-        ax.annotate(str(name), (xi, yi), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    for (xi, yi), name, dy_pt in zip(zip(x, y, strict=True), frame.index, _label_offsets(x, y), strict=True):
+        ax.annotate(str(name), (xi, yi), xytext=(5, dy_pt), textcoords="offset points", fontsize=8,
+                    va="center", arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.5}
+                    if dy_pt else None)
     ax.axvline(xc, color=GREY, linestyle="--", linewidth=0.8)
     ax.axhline(yc, color=GREY, linestyle="--", linewidth=0.8)
     dx = max(float(np.ptp(x)), 0.2) * 0.35
@@ -425,6 +427,30 @@ def ipa_plot(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _label_offsets(x: np.ndarray, y: np.ndarray, min_gap: float = 11.0) -> list[float]:
+    """Vertical label offsets (points) that keep labels of nearby points from overlapping.
+
+    Points are taken in order of ``y``; a label closer than ``min_gap`` points (in data units,
+    approximated on a 4-inch-high axis) to the previous one is pushed up.
+    """
+    if len(y) == 0:
+        return []
+    span_x = max(float(np.ptp(x)), 1e-9)
+    span_y = max(float(np.ptp(y)), 1e-9)
+    scale = 4 * 72 / (span_y * 1.7)  # points per data unit, roughly
+    order = np.argsort(y, kind="stable")
+    offsets = [0.0] * len(y)
+    placed: list[tuple[float, float]] = []  # (x, label y in points)
+    for i in order:
+        pos = float(y[i]) * scale
+        for px, py in placed:
+            if abs(float(x[i]) - px) < 0.35 * span_x and abs(pos - py) < min_gap:
+                pos = py + min_gap
+        offsets[i] = pos - float(y[i]) * scale
+        placed.append((float(x[i]), pos))
+    return offsets
 
 
 # --- matrices ----------------------------------------------------------------------------------

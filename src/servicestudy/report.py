@@ -242,6 +242,7 @@ def prepare(export: str | Path, *, codebook: str | Path | Codebook = "k_station"
         "input": {"file": export.name, "sha256": getattr(raw, "sha256", None) or _sha256(export),
                   "platform": getattr(raw, "platform", None)},
         "n_submitted": n_sub,
+        "simulated": _is_simulated(export),
     }
     data = coded.data
     try:
@@ -261,6 +262,12 @@ def prepare(export: str | Path, *, codebook: str | Path | Codebook = "k_station"
     info["n_analysed"] = len(data)
     flow = pd.DataFrame(steps)
     return Prepared(data=data, flow=flow, codebook=cb, info=info)
+
+
+def _is_simulated(export: Path) -> bool:
+    """A wave written by ``servicestudy simulate`` comes with its truth file beside it."""
+    stem = export.stem
+    return any((export.parent / f"{stem}{suffix}").is_file() for suffix in ("_truth.json", ".truth.json"))
 
 
 _REASONS = {
@@ -597,10 +604,17 @@ def section_reliability(prep: Prepared, *, langs: Sequence[str] = LANGS, strict:
     def _cfa() -> dict[str, Any]:
         from .validity import ave, cfa, composite_reliability, fornell_larcker, htmt
 
-        res = cfa(data, model)
+        from .errors import ConvergenceError
+
+        note = None
+        try:
+            res = cfa(data, model, missing="fiml")
+        except ConvergenceError as exc:
+            note = f"FIML did not converge ({exc}); listwise deletion used instead"
+            res = cfa(data, model, missing="listwise")
         fit = res.fit.scalars()
         out: dict[str, Any] = {"converged": bool(res.converged), "heywood": bool(res.heywood), "fit": fit,
-                               "n_obs": res.n_obs}
+                               "n_obs": res.n_obs, "missing": res.missing, "fallback": note}
         out["cr"] = composite_reliability(res).table["estimate"].to_dict()
         out["ave"] = ave(res).table["estimate"].to_dict()
         h = htmt(data, model)
@@ -621,8 +635,11 @@ def section_reliability(prep: Prepared, *, langs: Sequence[str] = LANGS, strict:
 
             sec.tables.setdefault("cfa_fit", {})[lang] = cfa_fit_table(
                 cfa_res["fit"], title=_t(lang, "Confirmatory factor analysis: model fit", "验证性因子分析：模型拟合"),
-                note=_t(lang, f"Maximum likelihood, {len(dims)} correlated factors, listwise deletion; RMSEA with 90% CI.",
-                        f"极大似然估计，{len(dims)}个相关因子，列删除；RMSEA附90%置信区间。"))
+                note=_t(lang, f"Maximum likelihood, {len(dims)} correlated factors, missing answers: "
+                        + ("full-information ML (FIML)" if cfa_res["missing"] == "fiml" else "listwise deletion")
+                        + "; RMSEA with 90% CI.",
+                        f"极大似然估计，{len(dims)}个相关因子，缺失值处理："
+                        + ("全信息极大似然（FIML）" if cfa_res["missing"] == "fiml" else "列删除") + "；RMSEA附90%置信区间。"))
             hm = cfa_res["htmt"].rename(index=lambda d: _label(cb, d, lang), columns=lambda d: _label(cb, d, lang))
             hm.index.name = ""
             sec.tables.setdefault("htmt", {})[lang] = Table(
@@ -793,12 +810,12 @@ def section_groups(prep: Prepared, *, langs: Sequence[str] = LANGS, strict: bool
             t.index.name = _t(lang, "Outcome × grouping", "结果变量 × 分组")
             t = t.drop(columns=["outcome", "group"])
             t["test"] = t["test"].map(lambda x: _TEST_LABEL.get(x, x))
-            cols = [c for c in ("test", "n_obs", "statistic", "df", "pvalue", "p_adjusted", "effect_size") if c in t.columns]
+            cols = [c for c in ("test", "n_obs", "statistic", "df", "df2", "pvalue", "p_adjusted", "effect_size") if c in t.columns]
             sec.tables.setdefault("tests", {})[lang] = Table(
                 _t(lang, "Group differences in satisfaction", "满意度的群体差异"), t[cols],
-                formats={"n_obs": "d", "statistic": ".2f", "df": ".1f", "pvalue": "p", "p_adjusted": "p", "effect_size": ".2f"},
+                formats={"n_obs": "d", "statistic": ".2f", "df": ".1f", "df2": ".1f", "pvalue": "p", "p_adjusted": "p", "effect_size": ".2f"},
                 labels={"test": _t(lang, "Test", "检验"), "n_obs": "n", "statistic": _t(lang, "Statistic", "统计量"),
-                        "df": "df", "pvalue": "p", "p_adjusted": _t(lang, "p (Holm)", "p（Holm 校正）"),
+                        "df": "df", "df2": "df2", "pvalue": "p", "p_adjusted": _t(lang, "p (Holm)", "p（Holm 校正）"),
                         "effect_size": _t(lang, "Effect size", "效应量")},
                 note=_t(lang, "Two groups: Welch t test, effect size Cohen's d; more groups: Welch ANOVA, effect size as reported by compare_groups. p adjusted with Holm's method across all tests.",
                         "两组：Welch t 检验，效应量为 Cohen's d；多组：Welch 方差分析。p 值经 Holm 法对全部检验进行校正。"))
@@ -1040,7 +1057,7 @@ def collect(out: str | Path, *, prepared: str | Path | None = None, codebook: st
     elif sections["sample"].get("input"):
         info = {"input": sections["sample"]["input"]}
     cb = load_codebook(codebook if codebook is not None else info.get("codebook", "k_station"))
-    simulated = bool(cb.study.get("id") == "k_station" and str(info.get("input", {}).get("file", "")).startswith("servicestudy_wave"))
+    simulated = bool(info.get("simulated", False))
     doc = {
         "format": "servicestudy-report-data",
         "version": 1,
