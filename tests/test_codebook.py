@@ -101,3 +101,14 @@ def test_not_found_and_unknown_name(tmp_path: Path) -> None:
         load_codebook(tmp_path / "absent.yaml")
     with pytest.raises(CodebookError, match="no shipped codebook named 'nope'"):
         load_codebook("nope")
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "codebook.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1)
+    cb = load_codebook(_write(tmp_path, example))
+    assert cb.items_of("att") == ["ATT1", "ATT2"]
+    assert cb.importance_items() == {"att": "IMP_att"}
+    assert cb.categoricals["channels_known"].multiple
