@@ -492,7 +492,7 @@ def section_sample(prep: Prepared, *, langs: Sequence[str] = LANGS, strict: bool
     flow = prep.flow.copy()
     sec.results["flow"] = flow.to_dict(orient="records")
     sec.results["n_submitted"] = int(prep.info.get("n_submitted", flow["n_remaining"].iloc[0]))
-    sec.results["n_analysed"] = int(len(data))
+    sec.results["n_analysed"] = len(data)
     sec.results["screening"] = prep.info.get("screening", {})
     sec.results["input"] = prep.info.get("input", {})
     for lang in langs:
@@ -500,7 +500,7 @@ def section_sample(prep: Prepared, *, langs: Sequence[str] = LANGS, strict: bool
         sec.figures.setdefault("flow", {})[lang] = _fig(lambda ax, lab=lab, lang=lang: figures.respondent_flow(
             lab, step="label", ax=ax, excluded_label=_t(lang, "excluded", "剔除")))
     comp: list[dict[str, Any]] = []
-    for var in GROUP_VARIABLES + ("occupation", "channel"):
+    for var in (*GROUP_VARIABLES, "occupation", "channel"):
         if var not in data.columns or var not in cb.categoricals:
             continue
         counts = data[var].value_counts(sort=False, dropna=False)
@@ -602,9 +602,8 @@ def section_reliability(prep: Prepared, *, langs: Sequence[str] = LANGS, strict:
     model = {d: cb.items_of(d) for d in dims}
 
     def _cfa() -> dict[str, Any]:
-        from .validity import ave, cfa, composite_reliability, fornell_larcker, htmt
-
         from .errors import ConvergenceError
+        from .validity import ave, cfa, composite_reliability, fornell_larcker, htmt
 
         note = None
         try:
@@ -640,7 +639,8 @@ def section_reliability(prep: Prepared, *, langs: Sequence[str] = LANGS, strict:
                         + "; RMSEA with 90% CI.",
                         f"极大似然估计，{len(dims)}个相关因子，缺失值处理："
                         + ("全信息极大似然（FIML）" if cfa_res["missing"] == "fiml" else "列删除") + "；RMSEA附90%置信区间。"))
-            hm = cfa_res["htmt"].rename(index=lambda d: _label(cb, d, lang), columns=lambda d: _label(cb, d, lang))
+            names = {d: _label(cb, d, lang) for d in cfa_res["htmt"].index}
+            hm = cfa_res["htmt"].rename(index=names, columns=names)
             hm.index.name = ""
             sec.tables.setdefault("htmt", {})[lang] = Table(
                 _t(lang, "Discriminant validity: heterotrait-monotrait ratios (HTMT)", "区分效度：异质-单质比率（HTMT）"),
