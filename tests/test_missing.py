@@ -155,3 +155,20 @@ def test_impute_ols_agrees_with_em_maximum_likelihood():
     mc_se = np.sqrt(res["between"] / 60)
     assert abs(res.loc["x", "estimate"] - slope) < 4 * mc_se["x"]
     assert abs(res.loc["(Intercept)", "estimate"] - intercept) < 4 * mc_se["(Intercept)"]
+
+
+def test_posterior_draws_have_inverse_wishart_moments():
+    # P-step under the Jeffreys prior: Sigma ~ inv-Wishart(n - 1, S), E = S / (n - p - 2);
+    # mu | Sigma ~ N(xbar, Sigma / n)
+    from servicestudy.missing import _draw_params
+
+    x = np.random.default_rng(0).normal(size=(30, 2)) @ [[1.0, 0.4], [0.0, 0.8]]
+    d = x - x.mean(axis=0)
+    s = d.T @ d
+    rng = np.random.default_rng(1)
+    draws = [_draw_params(x, rng) for _ in range(4000)]
+    mean_sigma = np.mean([sig for _, sig in draws], axis=0)
+    # Monte Carlo error of the mean of 4000 draws is ~2-3%
+    assert mean_sigma == pytest.approx(s / (30 - 2 - 2), rel=0.06)
+    mus = np.array([mu for mu, _ in draws])
+    assert mus.mean(axis=0) == pytest.approx(x.mean(axis=0), abs=0.03)
