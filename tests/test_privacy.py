@@ -60,6 +60,12 @@ def test_invalid_id_numbers_are_not_flagged(number):
     assert "id_number" not in kinds(number)
 
 
+@pytest.mark.parametrize("number", [BAD_CHECK, "000000199001349900X", "３３０３０４１９８５０７１２３４１Ｘ"])
+def test_id_like_numbers_after_a_cue_are_flagged(number):
+    assert kinds(f"身份证号：{number}，可核实") == ["id_number"]
+    assert mask_identifiers(f"我的身份证{number}") == "我的身份证[身份证号]"
+
+
 @pytest.mark.parametrize(
     "text",
     ["13812345678", "电话:13812345678。", "+86 138 1234 5678", "+8613812345678", "0086-19912345678",

@@ -15,8 +15,10 @@ What is detected (``kind`` -> mask token):
   digit run.
 - ``id_number`` -> ``[身份证号]``: resident identity numbers, 18 characters whose last is the
   GB 11643-1999 check character (ISO 7064 MOD 11-2) and which carry a valid birth date; and
-  legacy 15-digit numbers with a valid date. An 18-digit number with a wrong check character
-  is not flagged (to avoid masking order or account numbers); see Notes.
+  legacy 15-digit numbers with a valid date; and, after a cue (身份证, 身份证号码, 证件号, ...),
+  any run of 15-19 digits (the last may be X) whatever its check character. Elsewhere an
+  18-digit number with a wrong check character is not flagged (to avoid masking order or
+  account numbers).
 - ``ipv4``/``ipv6`` -> ``[IP]``: addresses validated by :mod:`ipaddress`.
 - ``email`` -> ``[邮箱]``.
 - ``wechat`` -> ``[微信号]``: a WeChat ID (6-20 letters, digits, ``_`` or ``-`` starting with a
@@ -102,7 +104,7 @@ MASKS: dict[str, str] = {
 # --- patterns ---------------------------------------------------------------------------
 # \d would also match full-width digits; people type those on Chinese keyboards.
 _D = r"[0-9０-９]"
-_ID18 = re.compile(rf"(?<![0-9０-９A-Za-z])[1-9１-９]{_D}{{16}}[0-9０-９Xx](?![0-9０-９A-Za-z])")
+_ID18 = re.compile(rf"(?<![0-9０-９A-Za-z])[1-9１-９]{_D}{{16}}[0-9０-９XxＸｘ](?![0-9０-９A-Za-z])")
 _ID15 = re.compile(rf"(?<![0-9０-９A-Za-z])[1-9１-９]{_D}{{14}}(?![0-9０-９A-Za-z])")
 _MOBILE = re.compile(
     rf"(?<![0-9０-９])(?:(?:\+|＋|00)?86[-\s]?)?[1１][3-9３-９]{_D}[-\s]?{_D}{{4}}[-\s]?{_D}{{4}}(?![0-9０-９])"
@@ -118,6 +120,10 @@ _WECHAT = re.compile(
     r"(?P<id>[A-Za-z][-_A-Za-z0-9]{5,19}|[0-9]{5,11})(?![-_A-Za-z0-9])"
     r"|(?<![A-Za-z0-9])(?P<wxid>wxid_[A-Za-z0-9]{6,30})(?![A-Za-z0-9])",
     re.IGNORECASE,
+)
+# after an explicit cue, any 15-19 character ID-like run counts (typos, fake or partial numbers)
+_ID_CUE = re.compile(
+    rf"(?:身份证|证件|公民身份)(?:号码|号)?{_SEP}(?P<id>{_D}{{14,18}}[0-9０-９XxＸｘ])(?![0-9０-９A-Za-z])"
 )
 _QQ = re.compile(rf"(?:(?<![A-Za-z])QQ|扣扣)(?:号码?)?{_SEP}(?P<id>[1-9][0-9]{{4,10}})(?![0-9])", re.IGNORECASE)
 
@@ -209,6 +215,8 @@ def _scan(text: str) -> list[_Hit]:
     for m in _ID15.finditer(text):
         if is_valid_id_number(m.group()):
             hits.append(_Hit(m.start(), m.end(), "id_number", m.group()))
+    for m in _ID_CUE.finditer(text):
+        hits.append(_Hit(m.start("id"), m.end("id"), "id_number", m.group("id")))
     for m in _MOBILE.finditer(text):
         hits.append(_Hit(m.start(), m.end(), "mobile", m.group()))
     for m in _WECHAT.finditer(text):
