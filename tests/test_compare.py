@@ -129,9 +129,13 @@ def test_games_howell_matches_r_formula(ref, data, block, y):
     ("chisq_gender_edu", "gender", "edu"),
     ("chisq_resident_gender_yates", "resident", "gender"),
     ("chisq_smallcat_edu", "small_cat", "edu"),
+    ("chisq_highsat_gender_yates", "high_sat", "gender"),
 ])
 def test_chi_square_matches_r(ref, data, block, a, b):
     exp = ref[block]
+    if a == "high_sat":
+        data = data.assign(high_sat=pd.Categorical(
+            np.where(data["y_ord"] >= 4, "high", "low"), categories=["high", "low"]))
     r = chi_square(data, a, b)
     assert r.statistic == pytest.approx(exp["statistic"], rel=REL)
     assert r.df == exp["df"]

@@ -178,6 +178,10 @@ cg <- chi(dat$gender, dat$edu); cg$observed <- tabjson(cg$observed); cg$expected
 ref$chisq_gender_edu <- cg
 cr <- chi(dat$resident, dat$gender); cr$observed <- tabjson(cr$observed); cr$expected <- tabjson(cr$expected)
 ref$chisq_resident_gender_yates <- cr
+hs <- factor(ifelse(dat$y_ord >= 4, "high", "low"), levels = c("high", "low"))
+ch <- chi(hs, dat$gender); ch$observed <- tabjson(ch$observed); ch$expected <- tabjson(ch$expected)
+ch$note <- "high_sat = y_ord >= 4 ('high', 'low'), computed from the CSV column y_ord"
+ref$chisq_highsat_gender_yates <- ch
 cs <- chi(dat$small_cat, dat$edu); cs$observed <- tabjson(cs$observed); cs$expected <- tabjson(cs$expected)
 ref$chisq_smallcat_edu <- cs
 
