@@ -163,3 +163,21 @@ def test_bad_weights_and_variables(data):
         weighted_mean(data, "z", -np.ones(len(data)))
     with pytest.raises(DataError, match="'nope'"):
         weighted_mean(data, "nope", np.ones(len(data)))
+
+
+def test_shipped_margins_rake_the_bundled_wave():
+    from servicestudy.codebook import load_codebook
+    from servicestudy.coding import code_responses
+    from servicestudy.simulate import simulate
+
+    path = REFERENCE.parents[1] / "data" / "raw" / "servicestudy_wave1_margins.csv"
+    m = read_margins(path)
+    assert set(m["variable"]) == {"gender", "age_group", "residence"}
+    wave = simulate(420, seed=20220315)  # the bundled wave
+    truth = wave.truth["parameters"]["demographics"]
+    for var in ("gender", "age_group", "residence"):
+        assert m.loc[m["variable"] == var, "proportion"].tolist() == pytest.approx(truth[var])
+    coded = code_responses(wave.responses, load_codebook("k_station"))
+    res = rake(coded.data, m)
+    assert res.converged
+    assert res.design_effect < 1.1

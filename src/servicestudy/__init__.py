@@ -81,6 +81,9 @@ _EXPORTS: dict[str, str] = {
     "rake": "weighting",
     "read_margins": "weighting",
     "weighted_mean": "weighting",
+    "weighted_proportion": "weighting",
+    "weighted_cov": "weighting",
+    "pool_rubin": "missing",
     # privacy and provenance
     "find_identifiers": "privacy",
     "pseudonymize": "privacy",
