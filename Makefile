@@ -31,6 +31,8 @@ venv: $(STAMP) ## Create the environment from the lock file (nothing installed b
 lock: ## Re-resolve requirements/lock.txt from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra notebooks --extra dask --extra dev \
 	  --python-version 3.11 --generate-hashes --no-header -o requirements/lock.txt
+	uv pip compile pyproject.toml requirements/bench.in --extra notebooks --extra dask --extra dev \
+	  --python-version 3.11 --generate-hashes --no-header -o requirements/bench-lock.txt
 
 lint: $(STAMP) ## Run the linter
 	$(BIN)/ruff check src tests bench notebooks
@@ -54,6 +56,21 @@ $(WAVE1): src/servicestudy/simulate.py src/servicestudy/commands/simulate.py src
 
 regenerate-data: $(STAMP) ## Regenerate the bundled simulated wave and its truth JSON unconditionally
 	$(BIN)/python -m servicestudy simulate $(WAVE1_ARGS)
+
+# --- benchmarks: servicestudy and its peers side by side (bench/README.md) ---------------------
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_SIZES ?= 1000,10000,100000,1000000
+
+$(BENCH_STAMP): requirements/bench-lock.txt pyproject.toml
+	@echo ">> creating $(BENCH_VENV) (servicestudy + peers pingouin, factor_analyzer) from requirements/bench-lock.txt"
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/bench-lock.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+bench: $(BENCH_STAMP) ## Time every statistic against its peers (pingouin, factor_analyzer, R psych) in one run
+	$(BENCH_VENV)/bin/python bench/run.py --sizes $(BENCH_SIZES)
 
 clean: ## Remove build outputs (keeps data/raw and the environment)
 	rm -rf data/processed/* reports/build .pytest_cache

@@ -1,0 +1,23 @@
+# R psych as a benchmark peer: Rscript bench/psych_peer.R TASK CSV
+# Prints one JSON line with the elapsed seconds of the call alone (reading excluded).
+suppressPackageStartupMessages({library(psych); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+task <- args[1]; x <- as.matrix(read.csv(args[2]))
+set.seed(1)
+res <- NULL
+t <- system.time({
+  if (task == "alpha_boot") { a <- psych::alpha(x, n.iter = 1000, check.keys = FALSE, warnings = FALSE)
+    res <- list(alpha = a$total$raw_alpha, ci_low = unname(a$boot.ci[1]), ci_high = unname(a$boot.ci[3])) }
+  else if (task == "alpha") { a <- psych::alpha(x, check.keys = FALSE, warnings = FALSE); res <- list(alpha = a$total$raw_alpha) }
+  else if (task == "omega") { o <- psych::omega(x, nfactors = 3, plot = FALSE); res <- list(omega_h = o$omega_h, omega_total = o$omega.tot) }
+  else if (task == "kmo_bartlett") { r <- cor(x); k <- psych::KMO(r); b <- psych::cortest.bartlett(r, n = nrow(x))
+    res <- list(kmo = k$MSA, bartlett = unname(b$chisq)) }
+  else if (task == "efa") { f <- psych::fa(x, nfactors = 3, fm = "minres", rotate = "oblimin"); res <- list(h2_sum = sum(f$communality)) }
+  else if (task == "parallel") { p <- psych::fa.parallel(x, fm = "minres", fa = "fa", n.iter = 20, plot = FALSE); res <- list(n_factors = p$nfact) }
+  else if (task == "ols_hc3_rw") {
+    d <- as.data.frame(x); set.seed(2)
+    stop("not a psych task")
+  } else stop("unknown task")
+})
+cat(toJSON(list(seconds = unname(t["elapsed"]), result = res, R = R.version.string,
+                psych = as.character(packageVersion("psych"))), auto_unbox = TRUE, digits = NA), "\n")

@@ -1,0 +1,167 @@
+"""One benchmark task, run in its own process so that peak memory is its own.
+
+    python bench/tasks.py TASK IMPL N K [--seed S] [--data DIR]
+
+prints one JSON line: {"task", "impl", "n", "k", "seconds", "peak_rss_mb", "result"}.
+``seconds`` times the computation only (data generation and loading are excluded);
+``peak_rss_mb`` is the process's peak resident memory (interpreter included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def likert(n: int, k: int, seed: int = 20221128, n_factors: int = 3) -> pd.DataFrame:
+    """n x k five-point items from a 3-factor model (loadings .5-.8), deterministic."""
+    rng = np.random.default_rng(seed)
+    phi = np.full((n_factors, n_factors), 0.3) + 0.7 * np.eye(n_factors)
+    f = rng.standard_normal((n, n_factors)) @ np.linalg.cholesky(phi).T
+    lam = np.linspace(0.5, 0.8, k)
+    which = np.arange(k) % n_factors
+    ystar = f[:, which] * lam + rng.standard_normal((n, k)) * np.sqrt(1 - lam**2)
+    codes = np.digitize(ystar, [-1.5, -0.5, 0.5, 1.5]) + 1
+    return pd.DataFrame(codes.astype(float), columns=[f"q{j + 1:02d}" for j in range(k)])
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# --- servicestudy ------------------------------------------------------------------------
+
+def ours(task: str, df: pd.DataFrame, args: argparse.Namespace):
+    import servicestudy as ss
+
+    if task == "alpha_boot":
+        r = ss.alpha(df, ci="bootstrap", n_boot=1000, seed=1)
+        return {"alpha": r.alpha, "ci_low": r.ci_low, "ci_high": r.ci_high}
+    if task == "alpha":
+        r = ss.alpha(df, ci="feldt")
+        return {"alpha": r.alpha}
+    if task == "omega":
+        r = ss.omega(df, n_factors=3)
+        return {"omega_h": r.omega_h, "omega_total": r.omega_total}
+    if task == "kmo_bartlett":
+        k, b = ss.kmo(df), ss.bartlett(df)
+        return {"kmo": k.overall, "bartlett": b.statistic}
+    if task == "efa":
+        r = ss.efa(df, 3, method="minres", rotation="oblimin")
+        return {"h2_sum": float(np.sum(r.communalities))}
+    if task == "parallel":
+        r = ss.parallel_analysis(df, n_iter=20, seed=1)
+        return {"n_factors": int(r.n_factors), "first_eig": float(np.asarray(r.observed_fa)[0])
+                if hasattr(r, "observed_fa") else None}
+    if task == "ols_hc3_rw":
+        y = df.iloc[:, 1:].mean(axis=1) + np.random.default_rng(2).standard_normal(len(df))
+        data = df.iloc[:, :6].assign(y=y.to_numpy())
+        preds = list(df.columns[:6])
+        o = ss.ols(data, "y", preds, cov_type="HC3")
+        w = ss.relative_importance(data, "y", preds, method="relative_weights", n_boot=0)
+        return {"b1": float(o.coefficients["estimate"].iloc[1]), "se1": float(o.coefficients["std_error"].iloc[1]),
+                "rw_sum": float(np.nansum(w.to_frame().select_dtypes("number").iloc[:, 0]))}
+    if task == "careless":
+        from servicestudy.screening import screen
+
+        r = screen(df, None, items=list(df.columns))
+        return {"flags": int(r.flags.shape[0]) if hasattr(r, "flags") else None}
+    if task == "chunked_pipeline":
+        from servicestudy import chunked
+        from servicestudy.reliability import _alpha_from_cov, _bartlett_from_corr, _kmo_from_corr
+
+        path = Path(args.data) / f"likert_{len(df)}_{df.shape[1]}.parquet"
+        t0 = time.perf_counter()
+        m = chunked.moments_parquet(path, columns=list(df.columns))
+        cov, cor = m.cov().to_numpy(), m.corr().to_numpy()
+        a = _alpha_from_cov(cov, m.n_rows)
+        kmo_overall = _kmo_from_corr(cor)[0]
+        bart = _bartlett_from_corr(cor, m.n_rows)
+        return {"alpha": a["alpha"] if isinstance(a, dict) and "alpha" in a else a, "kmo": kmo_overall,
+                "bartlett": bart[0], "_seconds": time.perf_counter() - t0}
+    raise SystemExit(f"unknown task {task}")
+
+
+# --- Python peers ------------------------------------------------------------------------
+
+def peer_pingouin(task: str, df: pd.DataFrame, args: argparse.Namespace):
+    import pingouin as pg
+
+    if task in {"alpha", "alpha_boot"}:
+        a, _ci = pg.cronbach_alpha(df)
+        return {"alpha": float(a)}
+    raise SystemExit("n/a")
+
+
+def peer_factor_analyzer(task: str, df: pd.DataFrame, args: argparse.Namespace):
+    import factor_analyzer as fa
+
+    if task == "kmo_bartlett":
+        _per, overall = fa.calculate_kmo(df)
+        stat, _p = fa.calculate_bartlett_sphericity(df)
+        return {"kmo": float(overall), "bartlett": float(stat)}
+    if task == "efa":
+        m = fa.FactorAnalyzer(n_factors=3, method="minres", rotation="oblimin")
+        m.fit(df)
+        return {"h2_sum": float(np.sum(m.get_communalities()))}
+    raise SystemExit("n/a")
+
+
+def peer_statsmodels(task: str, df: pd.DataFrame, args: argparse.Namespace):
+    import statsmodels.api as sm
+
+    if task == "ols_hc3_rw":
+        y = df.iloc[:, 1:].mean(axis=1) + np.random.default_rng(2).standard_normal(len(df))
+        x = sm.add_constant(df.iloc[:, :6])
+        fit = sm.OLS(y.to_numpy(), x).fit(cov_type="HC3")
+        return {"b1": float(fit.params.iloc[1]), "se1": float(fit.bse.iloc[1])}
+    raise SystemExit("n/a")
+
+
+def _warm_imports(impl: str) -> None:
+    """Import what the task needs before the clock starts (R's library() is also untimed)."""
+    import importlib
+
+    mods = {"servicestudy": ["servicestudy.reliability", "servicestudy.factor", "servicestudy.drivers",
+                             "servicestudy.screening", "servicestudy.chunked", "servicestudy.io"],
+            "pingouin": ["pingouin"], "factor_analyzer": ["factor_analyzer"], "statsmodels": ["statsmodels.api"]}
+    for m in mods.get(impl, []):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(m)
+
+
+PEERS = {"servicestudy": ours, "pingouin": peer_pingouin, "factor_analyzer": peer_factor_analyzer,
+         "statsmodels": peer_statsmodels}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("task")
+    p.add_argument("impl")
+    p.add_argument("n", type=int)
+    p.add_argument("k", type=int)
+    p.add_argument("--data", default="bench/data")
+    args = p.parse_args()
+    df = likert(args.n, args.k)
+    _warm_imports(args.impl)
+    t0 = time.perf_counter()
+    result = PEERS[args.impl](args.task, df, args)
+    seconds = time.perf_counter() - t0
+    if isinstance(result, dict) and "_seconds" in result:
+        seconds = result.pop("_seconds")
+    out = {"task": args.task, "impl": args.impl, "n": args.n, "k": args.k, "seconds": seconds,
+           "peak_rss_mb": _peak_mb(), "result": result}
+    print(json.dumps(out, default=float))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
