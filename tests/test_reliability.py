@@ -175,6 +175,7 @@ def test_bootstrap_replicates_are_exact_for_given_draws(bfi):
             x = data[cols].to_numpy(dtype=float)[:400]
         rng = np.random.default_rng(11)
         counts = _boot_counts(rng, x.shape[0], 7)
+        assert np.all(counts.sum(axis=1) == x.shape[0])
         fast = _boot_alpha_from_counts(x, counts)
         for b in range(7):
             rows = np.repeat(np.arange(x.shape[0]), counts[b].astype(int))
@@ -194,6 +195,7 @@ def test_bootstrap_ci_agrees_with_psych_by_method(bfi):
     assert res.ci_high == pytest.approx(boot["quantiles"]["97.5%"], abs=0.004)
 
 
+@pytest.mark.slow
 def test_bootstrap_is_reproducible_and_vectorised_fast():
     rng = np.random.default_rng(1)
     n, k = 100_000, 20
@@ -203,7 +205,9 @@ def test_bootstrap_is_reproducible_and_vectorised_fast():
     res = alpha(df, ci="bootstrap", n_boot=1000, seed=5)
     elapsed = time.perf_counter() - t0
     assert res.ci_low < res.alpha < res.ci_high
-    assert elapsed < 20  # about 2-3 s on 2 cores; generous bound for loaded CI machines
+    # ~2.3 s with single-threaded BLAS on this machine; oversubscribed multi-threaded OpenBLAS
+    # can be 20x slower, so the bound only catches a per-replicate Python loop (minutes)
+    assert elapsed < 90
     again = alpha(df.iloc[:2000], ci="bootstrap", n_boot=50, seed=5)
     assert again.ci_low == alpha(df.iloc[:2000], ci="bootstrap", n_boot=50, seed=5).ci_low
 

@@ -134,59 +134,103 @@ def _boot_counts(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
     return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 
+def _boot_features(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Per-row features whose count-weighted sums are each replicate's sufficient statistics.
+
+    Complete data: ``[x_j, x_j^2, s, s^2]`` (s = row sum, x centred), 2k + 2 columns, enough for
+    ``tr(C)`` and ``sum(C)``. With missing values: pair-presence products, ``x_i * m_j`` and
+    ``x_i * x_j`` (about 2k^2 columns), enough for the exact pairwise covariances.
+    """
+    k = x.shape[1]
+    xc = x - np.nanmean(x, axis=0)
+    if not np.isnan(xc).any():
+        s = xc.sum(axis=1)
+        return np.column_stack([xc, xc * xc, s, s * s]), True
+    m = (~np.isnan(xc)).astype(float)
+    x0 = np.where(np.isnan(xc), 0.0, xc)
+    iu_i, iu_j = np.triu_indices(k)
+    ii, jj = (a.ravel() for a in np.meshgrid(np.arange(k), np.arange(k), indexing="ij"))
+    return np.column_stack(
+        [m[:, iu_i] * m[:, iu_j], x0[:, iu_i] * x0[:, iu_j], x0[:, ii] * m[:, jj]]
+    ), False
+
+
+def _boot_alpha_from_sums(sums: np.ndarray, v1: np.ndarray, v2: np.ndarray, k: int,
+                          complete: bool) -> np.ndarray:
+    """Raw alpha per replicate from the count-weighted feature sums (see _boot_features)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if complete:
+            mean_x = sums[:, :k] / v1[:, None]
+            tr_c = (sums[:, k : 2 * k] - v1[:, None] * mean_x**2).sum(axis=1)
+            ms = sums[:, 2 * k] / v1
+            sum_c = sums[:, 2 * k + 1] - v1 * ms**2
+            return _alpha_raw_from_sums(tr_c, sum_c, k)
+        nb = sums.shape[0]
+        iu_i, iu_j = np.triu_indices(k)
+        npair = iu_i.size
+        n_ij = np.empty((nb, k, k))
+        p_ij = np.empty((nb, k, k))
+        n_ij[:, iu_i, iu_j] = sums[:, :npair]
+        n_ij[:, iu_j, iu_i] = sums[:, :npair]
+        p_ij[:, iu_i, iu_j] = sums[:, npair : 2 * npair]
+        p_ij[:, iu_j, iu_i] = sums[:, npair : 2 * npair]
+        s_ij = sums[:, 2 * npair :].reshape(nb, k, k)
+        # divisor (n_ij - 1) for counts; it cancels in alpha only when it is common, so keep it
+        cov = (p_ij - s_ij * np.swapaxes(s_ij, 1, 2) / n_ij) / (n_ij - 1)
+        return _alpha_raw_from_sums(
+            np.trace(cov, axis1=1, axis2=2), cov.sum(axis=(1, 2)), k
+        )
+
+
 def _boot_alpha_from_counts(
     x: np.ndarray, counts: np.ndarray, w: np.ndarray | None = None
 ) -> np.ndarray:
     """Raw alpha for each replicate given a (B x n) matrix of resampling counts.
 
-    Complete data: alpha needs only ``tr(C)`` (sum of item variances) and ``sum(C)`` (variance
-    of the item sum), so each replicate's sufficient statistics are the count-weighted sums
-    of ``x_j``, ``x_j^2``, ``s`` and ``s^2`` (s = row sum): one (B x n) @ (n x (2k+2)) product.
-    With missing values the pairwise covariances are rebuilt exactly from count-weighted
-    pairwise sums (one product with ~2k^2 columns). The covariance divisor cancels in alpha.
+    One (B x n) @ (n x F) product gives every replicate's sufficient statistics. With weights,
+    counts are multiplied by the weights. Missing values: pairwise covariances are rebuilt
+    exactly (divisor n_ij - 1 per pair, as ``cov(use = "pairwise")``; with weights the
+    divisor is the weighted analogue).
     """
-    k = x.shape[1]
+    feats, complete = _boot_features(x)
     wc = counts if w is None else counts * w[None, :]
-    xc = x - np.nanmean(x, axis=0)
-    if not np.isnan(xc).any():
-        s = xc.sum(axis=1)
-        feats = np.column_stack([xc, xc * xc, s, s * s])
-        sums = wc @ feats
+    sums = wc @ feats
+    v1 = wc.sum(axis=1)
+    if not complete and w is not None:
+        return _boot_alpha_weighted_pairwise(x, wc)
+    return _boot_alpha_from_sums(sums, v1, v1, x.shape[1], complete)
+
+
+def _boot_alpha_weighted_pairwise(x: np.ndarray, wc: np.ndarray) -> np.ndarray:
+    """Slow exact path: weighted pairwise covariances per replicate."""
+    return np.array(
+        [_alpha_raw_from_sums(np.trace(c := pairwise_cov(x, row)), c.sum(), x.shape[1])
+         for row in wc]
+    )
+
+
+def _bootstrap_alpha(
+    x: np.ndarray, w: np.ndarray | None, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Vectorised percentile-bootstrap replicates of raw alpha (blocks of replicates)."""
+    n, k = x.shape
+    feats, complete = _boot_features(x)
+    if not complete and w is not None:
+        out = []
+        for _ in range(n_boot):
+            out.append(_boot_alpha_weighted_pairwise(x, _boot_counts(rng, n, 1) * w[None, :])[0])
+        return np.array(out)
+    block = max(1, min(n_boot, int(2.5e6 // n)))
+    reps = []
+    done = 0
+    while done < n_boot:
+        b = min(block, n_boot - done)
+        counts = _boot_counts(rng, n, b)
+        wc = counts if w is None else counts * w[None, :]
         v1 = wc.sum(axis=1)
-        mean_x = sums[:, :k] / v1[:, None]
-        tr_c = (sums[:, k : 2 * k] - v1[:, None] * mean_x**2).sum(axis=1)
-        ms = sums[:, 2 * k] / v1
-        sum_c = sums[:, 2 * k + 1] - v1 * ms**2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return _alpha_raw_from_sums(tr_c, sum_c, k)
-    m = (~np.isnan(xc)).astype(float)
-    x0 = np.where(np.isnan(xc), 0.0, xc)
-    iu_i, iu_j = np.triu_indices(k)
-    ii, jj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    ii, jj = ii.ravel(), jj.ravel()
-    f_n = m[:, iu_i] * m[:, iu_j]  # pair counts
-    f_s = x0[:, ii] * m[:, jj]  # sum x_i over rows with j present
-    f_p = x0[:, iu_i] * x0[:, iu_j]  # sum x_i x_j
-    out = np.empty(counts.shape[0])
-    block = max(1, int(2e7 // max(1, x.shape[0])))
-    for start in range(0, counts.shape[0], block):
-        c = wc[start : start + block]
-        nb = c.shape[0]
-        n_ij = np.zeros((nb, k, k))
-        p_ij = np.zeros((nb, k, k))
-        tmp = c @ f_n
-        n_ij[:, iu_i, iu_j] = tmp
-        n_ij[:, iu_j, iu_i] = tmp
-        tmp = c @ f_p
-        p_ij[:, iu_i, iu_j] = tmp
-        p_ij[:, iu_j, iu_i] = tmp
-        s_ij = (c @ f_s).reshape(nb, k, k)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cov = (p_ij - s_ij * np.swapaxes(s_ij, 1, 2) / n_ij) / (n_ij - 1)
-            tr_c = np.trace(cov, axis1=1, axis2=2)
-            sum_c = cov.sum(axis=(1, 2))
-            out[start : start + nb] = _alpha_raw_from_sums(tr_c, sum_c, k)
-    return out
+        reps.append(_boot_alpha_from_sums(wc @ feats, v1, v1, k, complete))
+        done += b
+    return np.concatenate(reps)
 
 
 def alpha(
@@ -384,15 +428,7 @@ def alpha(
     else:
         if n_boot < 2:
             raise DataError("alpha: n_boot must be at least 2", value=n_boot)
-        rng = np.random.default_rng(seed)
-        reps = []
-        block = max(1, min(n_boot, int(5e6 // n)))
-        done = 0
-        while done < n_boot:
-            b = min(block, n_boot - done)
-            reps.append(_boot_alpha_from_counts(x, _boot_counts(rng, n, b), w))
-            done += b
-        boot = np.concatenate(reps)
+        boot = _bootstrap_alpha(x, w, n_boot, np.random.default_rng(seed))
         good = boot[np.isfinite(boot)]
         lo, hi = np.quantile(good, [tail, 1 - tail])
     return AlphaResult(
