@@ -194,63 +194,88 @@ class _Coder:
         what: str,
     ) -> pd.Series:
         """Map one column to float codes, value by distinct value."""
-        out = pd.Series(np.nan, index=s.index, dtype="float64")
         valid = set(codes)
         miss = set(missing_codes)
         expected = f"one of {_fmt(codes)}" + (f" (missing: {_fmt(missing_codes)})" if missing_codes else "") + f" or a label of {what}"
-        groups: dict[Any, list[int]] = {}
-        for idx, v in s.items():
+        values = s.to_numpy(dtype=object)
+        # one decision per distinct value ("1" and 1 are distinct values; 1 and 1.0 are not)
+        tags, uniques = pd.factorize(values)
+        n_unique = len(uniques)
+        counts = np.bincount(tags[tags >= 0], minlength=n_unique)
+        firsts = np.full(n_unique, -1, dtype=np.intp)
+        seen = tags >= 0
+        idx = np.flatnonzero(seen)
+        firsts[tags[idx][::-1]] = idx[::-1]  # the first row of each distinct value
+        result = np.full(n_unique + 1, np.nan)  # the last slot is for NA cells
+        for k in range(n_unique):
+            v = uniques[k]
             if _is_na(v):
                 continue
-            key = (type(v).__name__, v) if not isinstance(v, float) else ("float", float(v))
-            groups.setdefault(key, []).append(idx)
-        for (_t, v), rows in groups.items():
-            n = len(rows)
-            if isinstance(v, str):
-                raw_text = v
-                text = _FILL.sub("", v)
-                if text != raw_text:
-                    self.note(column, "fill-in text dropped", n)
-                key = normalize_label(text)
-                if key in PLATFORM_MISSING:
-                    self.note(column, "platform missing marker -> NA", n)
-                    continue
-                if key in label_map:
-                    code = label_map[key]
-                    if code is None:
-                        self.note(column, "missing label -> NA", n)
-                    else:
-                        out.loc[rows] = code
-                        self.note(column, "label -> code", n)
-                    continue
-                num = _as_number(text)
-                if num is None:
-                    self.fail(f"unknown label for {column}", column=column, rows=rows, value=raw_text, expected=expected)
-                    self.note(column, "unknown label -> NA", n)
-                    continue
-            else:
-                num = _as_number(v)
-                if num is None:
-                    self.fail(f"non-numeric value for {column}", column=column, rows=rows, value=v, expected=expected)
-                    self.note(column, "non-numeric -> NA", n)
-                    continue
-            if num in valid:
-                out.loc[rows] = num
-            elif num in miss:
-                self.note(column, "missing code -> NA", n)
-            elif self.wjx and num in WJX_MISSING_CODES:
-                self.note(column, "platform missing code -> NA", n)
-            else:
-                self.fail(f"code out of range for {column}", column=column, rows=rows, value=v, expected=expected)
-                self.note(column, "out-of-range -> NA", n)
-        return out
+            result[k] = self._code_one(v, column, [s.index[firsts[k]]], int(counts[k]),
+                                       valid, miss, label_map, expected)
+        out = result[np.where(tags >= 0, tags, n_unique)]
+        return pd.Series(out, index=s.index, dtype="float64")
+
+    def _code_one(self, v: Any, column: str, rows: list[int], n: int, valid: set[float], miss: set[float],
+                  label_map: Mapping[str, float | None], expected: str) -> float:
+        """The code of one distinct value (NaN for missing); records audit counts and failures."""
+        if isinstance(v, str):
+            raw_text = v
+            text = _FILL.sub("", v)
+            if text != raw_text:
+                self.note(column, "fill-in text dropped", n)
+            key = normalize_label(text)
+            if key in PLATFORM_MISSING:
+                self.note(column, "platform missing marker -> NA", n)
+                return np.nan
+            if key in label_map:
+                code = label_map[key]
+                if code is None:
+                    self.note(column, "missing label -> NA", n)
+                    return np.nan
+                self.note(column, "label -> code", n)
+                return code
+            num = _as_number(text)
+            if num is None:
+                self.fail(f"unknown label for {column}", column=column, rows=rows, value=raw_text, expected=expected)
+                self.note(column, "unknown label -> NA", n)
+                return np.nan
+        else:
+            num = _as_number(v)
+            if num is None:
+                self.fail(f"non-numeric value for {column}", column=column, rows=rows, value=v, expected=expected)
+                self.note(column, "non-numeric -> NA", n)
+                return np.nan
+        if num in valid:
+            return num
+        if num in miss:
+            self.note(column, "missing code -> NA", n)
+        elif self.wjx and num in WJX_MISSING_CODES:
+            self.note(column, "platform missing code -> NA", n)
+        else:
+            self.fail(f"code out of range for {column}", column=column, rows=rows, value=v, expected=expected)
+            self.note(column, "out-of-range -> NA", n)
+        return np.nan
+
+
+def _clean_text(s: pd.Series, dtype: str | None = None) -> pd.Series:
+    """Text cells with blanks and platform markers ((跳过), (空), NULL) set to missing."""
+    values = s.to_numpy(dtype=object)
+    tags, uniques = pd.factorize(values)
+    keep = np.array([not _is_na(u) and normalize_label(u) not in PLATFORM_MISSING for u in uniques], dtype=bool)
+    mask = (tags >= 0) & np.append(keep, False)[np.where(tags >= 0, tags, len(uniques))]
+    out = pd.Series(np.where(mask, values, None), index=s.index, dtype=object)
+    if dtype == "str":
+        return pd.Series([str(v) if v is not None else None for v in out], index=s.index, dtype="str")
+    return out
 
 
 def _categorical(codes: pd.Series, cat: Categorical, lang: str) -> pd.Series:
     labels = [c.zh if lang == "zh" else c.en for c in cat.categories]
-    lookup = dict(zip(cat.codes, labels, strict=True))
-    values = [lookup.get(v) if pd.notna(v) else None for v in codes]
-    return pd.Series(pd.Categorical(values, categories=labels, ordered=cat.ordered), index=codes.index)
+    position = {c: k for k, c in enumerate(cat.codes)}
+    idx = codes.map(position).fillna(-1).astype("int64").to_numpy()
+    values = pd.Categorical.from_codes(idx, categories=labels, ordered=cat.ordered)
+    return pd.Series(values, index=codes.index)
 
 
 def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "en",
@@ -334,7 +359,7 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
             else:
                 cols[m.id] = num
         else:
-            cols[m.id] = s.map(lambda v: None if _is_na(v) or normalize_label(v) in PLATFORM_MISSING else v).astype(object)
+            cols[m.id] = _clean_text(s)
 
     # categoricals
     for cat in cb.categoricals.values():
@@ -378,8 +403,7 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
         if t.id not in src.columns:
             continue
         s = src[t.id]
-        cols[t.id] = pd.Series([None if _is_na(v) or normalize_label(v) in PLATFORM_MISSING else str(v) for v in s],
-                               index=s.index, dtype="str")
+        cols[t.id] = _clean_text(s, "str")
 
     # construct scores
     scores: dict[str, pd.Series] = {}
