@@ -57,6 +57,54 @@ $(WAVE1): src/servicestudy/simulate.py src/servicestudy/commands/simulate.py src
 regenerate-data: $(STAMP) ## Regenerate the bundled simulated wave and its truth JSON unconditionally
 	$(BIN)/python -m servicestudy simulate $(WAVE1_ARGS)
 
+# --- the report: prepared data -> notebooks -> results -> PDFs (docs/report.md) ----------------
+# Real file targets: nothing is rebuilt when nothing changed; every step is deterministic.
+REPORT_DIR := reports
+PREPARED_DIR := data/processed/report
+PREPARED := $(PREPARED_DIR)/prepared.json
+REPORT_CODEBOOK := src/servicestudy/codebooks/k_station.yaml
+REPORT_TEMPLATE := src/servicestudy/templates/report.typ
+PKG_SOURCES := $(shell find src/servicestudy -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
+REPORT_STEP := $(BIN)/python -m servicestudy.report
+RESULTS := $(addprefix $(REPORT_DIR)/results/,sample.json reliability.json satisfaction.json groups.json drivers.json)
+REPORT_DATA := $(REPORT_DIR)/build/report_data.json
+PDFS := $(REPORT_DIR)/report.pdf $(REPORT_DIR)/report_zh.pdf
+
+report: $(PDFS) ## Run the pipeline and the notebooks; build reports/report.pdf (en) and report_zh.pdf (zh)
+	@echo ">> report up to date: $(PDFS)"
+
+$(PREPARED): $(WAVE1) $(REPORT_CODEBOOK) $(PKG_SOURCES) | $(STAMP)
+	@echo ">> [1/4] read, code and screen $(WAVE1) -> $(PREPARED_DIR)"
+	$(REPORT_STEP) prepare $(WAVE1) $(REPORT_CODEBOOK) $(PREPARED_DIR)
+
+$(REPORT_DIR)/results/sample.json: notebooks/01-import-coding-screening.py $(PREPARED) $(PKG_SOURCES)
+	@echo ">> [2/4] notebook $<"
+	$(REPORT_STEP) notebook $< $(REPORT_DIR)
+
+$(REPORT_DIR)/results/reliability.json: notebooks/02-reliability-validity.py $(PREPARED) $(PKG_SOURCES)
+	@echo ">> [2/4] notebook $<"
+	$(REPORT_STEP) notebook $< $(REPORT_DIR)
+
+$(REPORT_DIR)/results/satisfaction.json $(REPORT_DIR)/results/groups.json &: notebooks/03-satisfaction-by-group.py $(PREPARED) $(PKG_SOURCES)
+	@echo ">> [2/4] notebook $<"
+	$(REPORT_STEP) notebook $< $(REPORT_DIR)
+
+$(REPORT_DIR)/results/drivers.json: notebooks/04-drivers-ipa.py $(REPORT_DIR)/results/satisfaction.json $(PREPARED) $(PKG_SOURCES)
+	@echo ">> [2/4] notebook $<"
+	$(REPORT_STEP) notebook $< $(REPORT_DIR)
+
+$(REPORT_DATA): $(RESULTS) $(PREPARED)
+	@echo ">> [3/4] collect results, provenance and findings -> $@"
+	$(REPORT_STEP) collect $(REPORT_DIR) $(PREPARED_DIR)
+
+$(REPORT_DIR)/report.pdf: $(REPORT_DATA) $(REPORT_TEMPLATE)
+	@echo ">> [4/4] typeset $@"
+	$(REPORT_STEP) pdf $(REPORT_DIR) en
+
+$(REPORT_DIR)/report_zh.pdf: $(REPORT_DATA) $(REPORT_TEMPLATE)
+	@echo ">> [4/4] typeset $@"
+	$(REPORT_STEP) pdf $(REPORT_DIR) zh
+
 # --- benchmarks: servicestudy and its peers side by side (bench/README.md) ---------------------
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed

@@ -56,6 +56,7 @@ __all__ = [
     "Prepared",
     "build_pdf",
     "collect",
+    "execute_notebook",
     "findings",
     "load_prepared",
     "prepare",
@@ -1101,6 +1102,39 @@ def build_pdf(out: str | Path, *, lang: str = "en", template: str | Path | None 
     return atomic_write_bytes(target, pdf)
 
 
+def execute_notebook(notebook: str | Path, *, out: str | Path = "reports", cwd: str | Path = ".",
+                     timeout: int = 600, env: Mapping[str, str] | None = None) -> Path:
+    """Execute a Jupytext percent-format notebook headless (nbclient, the ``python3`` kernel of
+    this environment) and write the executed ``.ipynb`` to ``out/build/notebooks/``.
+
+    The notebook itself writes its section's results through :func:`run_section`.
+    """
+    import os
+
+    import jupytext
+    from nbclient import NotebookClient
+
+    notebook = Path(notebook)
+    nb = jupytext.read(notebook)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(Path(cwd).resolve())}})
+        client.execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    target = Path(out) / "build" / "notebooks" / (notebook.stem + ".ipynb")
+    for cell in nb.cells:  # drop volatile execution metadata (timestamps)
+        cell.get("metadata", {}).pop("execution", None)
+    return atomic_write_text(target, jupytext.writes(nb, fmt="ipynb"))
+
+
 def _progress(msg: str, *, quiet: bool) -> None:
     if not quiet:
         print(f">> {msg}", file=sys.stderr, flush=True)
@@ -1149,7 +1183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m servicestudy.report`` steps used by the Makefile.
 
     ``prepare EXPORT CODEBOOK PREPARED_DIR``, ``section NAME PREPARED_DIR OUT``,
-    ``collect OUT PREPARED_DIR``, ``pdf OUT LANG``.
+    ``notebook NOTEBOOK.py OUT``, ``collect OUT PREPARED_DIR``, ``pdf OUT LANG``.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
@@ -1166,6 +1200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif cmd == "collect":
             out, folder = rest
             collect(out, prepared=folder)
+        elif cmd == "notebook":
+            path, out = rest
+            execute_notebook(path, out=out)
         elif cmd == "pdf":
             out, lang = rest
             build_pdf(out, lang=lang)
