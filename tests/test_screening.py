@@ -361,3 +361,24 @@ def test_screening_recovers_simulated_defects():
     rec, fpr = rates("duplicate", d["duplicate"])
     assert rec >= 0.5 or d["duplicate"].sum() == 0
     assert fpr <= 0.01
+
+
+def test_cli_screen(tmp_path, capsys):
+    from pathlib import Path
+
+    from servicestudy.cli import main
+
+    wave = Path(__file__).resolve().parents[1] / "data" / "raw" / "servicestudy_wave1.xlsx"
+    if not wave.is_file():
+        pytest.skip("bundled wave absent")
+    out = tmp_path / "flags.csv"
+    assert main(["screen", str(wave), "--out", str(out), "--set", "speed_share=0.35"]) == 0
+    text = capsys.readouterr().out
+    assert "respondent flow:" in text
+    assert "analysed" in text
+    flags = pd.read_csv(out)
+    assert len(flags) == 420
+    assert "ip" not in flags.columns
+    assert main(["screen", str(wave), "--rule", "nope"]) == 2
+    assert "unknown flag" in capsys.readouterr().err
+    assert main(["screen", str(wave), "--set", "bogus=1"]) == 2
