@@ -215,5 +215,16 @@ def test_bad_input(data):
         ttest(split, "y", "g")
     with pytest.raises(DataError, match="must be one of"):
         compare_groups(data, ["y"], ["gender"], correction="sidak")
+    with pytest.raises(DataError, match="'nope'"):
+        compare_groups(data, ["y"], ["nope"])
+    # a failing combination is flagged, not fatal, and left out of the correction
+    d = data.assign(tiny=np.where(np.arange(len(data)) == 0, "a", "b"))
+    res = compare_groups(d, ["y"], ["tiny", "gender", "edu"])
+    t = res.table.set_index("group")
+    assert "1 member" in t.loc["tiny", "note"]
+    assert np.isnan(t.loc["tiny", "p_adjusted"])
+    assert (res.n_tests, res.n_failed) == (2, 1)
+    assert t.loc["gender", "p_adjusted"] == pytest.approx(
+        p_adjust(t.loc[["gender", "edu"], "pvalue"].to_numpy(), "holm")[0], rel=1e-15)
     with pytest.raises(DataError, match="not numeric"):
         ttest(data, "edu", "gender")

@@ -855,6 +855,7 @@ class CompareGroupsResult(Result):
     correction: str
     parametric: bool
     n_tests: int
+    n_failed: int
     table: pd.DataFrame = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -893,7 +894,9 @@ def compare_groups(
         ``n_dropped``, ``statistic``, ``df``, ``df2`` (Welch ANOVA denominator df, else NaN),
         ``pvalue``, ``p_adjusted``, ``effect_size``, ``effect_size_name`` (cohens_d,
         eta_squared, rank_biserial, epsilon_squared), ``estimate`` (mean difference for two
-        levels, else NaN).
+        levels, else NaN), ``note`` (empty, or why the comparison could not be made, e.g. a
+        group with one member: that row is flagged with NaN statistics and left out of the
+        correction; ``n_failed`` counts such rows). Unknown columns still raise ``DataError``.
 
     Notes
     -----
@@ -925,38 +928,46 @@ def compare_groups(
     for y in outcomes:
         for g in groups:
             k = len(_levels(data.loc[data[y].notna(), g].dropna()))
-            if k < 2:
-                raise DataError("grouping variable has fewer than 2 levels with data",
-                                column=g, expected="at least 2 levels")
-            row: dict[str, Any] = {"outcome": y, "group": g, "n_groups": k}
-            if parametric and k == 2:
-                r = ttest(data, y, g, equal_var=False)
-                row.update(test="welch_t", n_obs=r.n_obs, n_dropped=r.n_dropped,
-                           statistic=r.statistic, df=r.df, df2=np.nan, pvalue=r.pvalue,
-                           effect_size=r.cohens_d, effect_size_name="cohens_d",
-                           estimate=r.estimate)
-            elif parametric:
-                a = anova(data, y, g, welch=True)
-                row.update(test="welch_anova", n_obs=a.n_obs, n_dropped=a.n_dropped,
-                           statistic=a.statistic, df=a.df_between, df2=a.df_within,
-                           pvalue=a.pvalue, effect_size=a.eta_squared,
-                           effect_size_name="eta_squared", estimate=np.nan)
-            elif k == 2:
-                u = mann_whitney(data, y, g)
-                row.update(test="mann_whitney", n_obs=u.n_obs, n_dropped=u.n_dropped,
-                           statistic=u.statistic, df=np.nan, df2=np.nan, pvalue=u.pvalue,
-                           effect_size=u.rank_biserial, effect_size_name="rank_biserial",
-                           estimate=np.nan)
-            else:
-                h = kruskal(data, y, g)
-                row.update(test="kruskal", n_obs=h.n_obs, n_dropped=h.n_dropped,
-                           statistic=h.statistic, df=h.df, df2=np.nan, pvalue=h.pvalue,
-                           effect_size=h.epsilon_squared, effect_size_name="epsilon_squared",
-                           estimate=np.nan)
+            row: dict[str, Any] = {"outcome": y, "group": g, "n_groups": k, "note": ""}
+            try:
+                row.update(_one_comparison(data, y, g, k, parametric))
+            except DataError as exc:  # flagged row: the rest of the family still runs
+                row.update(test=None, n_obs=np.nan, n_dropped=np.nan, statistic=np.nan,
+                           df=np.nan, df2=np.nan, pvalue=np.nan, effect_size=np.nan,
+                           effect_size_name=None, estimate=np.nan, note=str(exc))
             rows.append(row)
     cols = ["outcome", "group", "test", "n_groups", "n_obs", "n_dropped", "statistic", "df",
-            "df2", "pvalue", "p_adjusted", "effect_size", "effect_size_name", "estimate"]
+            "df2", "pvalue", "p_adjusted", "effect_size", "effect_size_name", "estimate", "note"]
     table = pd.DataFrame(rows)
-    table["p_adjusted"] = p_adjust(table["pvalue"].to_numpy(), correction)
+    table["p_adjusted"] = p_adjust(table["pvalue"].to_numpy(dtype=float), correction)
+    n_tests = int(table["pvalue"].notna().sum())
     return CompareGroupsResult(correction=correction, parametric=bool(parametric),
-                               n_tests=len(table), table=table[cols])
+                               n_tests=n_tests, n_failed=len(table) - n_tests,
+                               table=table[cols])
+
+
+def _one_comparison(data: pd.DataFrame, y: str, g: str, k: int,
+                    parametric: bool) -> dict[str, Any]:
+    if k < 2:
+        raise DataError("grouping variable has fewer than 2 levels with data",
+                        column=g, expected="at least 2 levels")
+    nan = np.nan
+    if parametric and k == 2:
+        r = ttest(data, y, g, equal_var=False)
+        vals = ("welch_t", r.n_obs, r.n_dropped, r.statistic, r.df, nan, r.pvalue, r.cohens_d,
+                "cohens_d", r.estimate)
+    elif parametric:
+        a = anova(data, y, g, welch=True)
+        vals = ("welch_anova", a.n_obs, a.n_dropped, a.statistic, a.df_between, a.df_within,
+                a.pvalue, a.eta_squared, "eta_squared", nan)
+    elif k == 2:
+        u = mann_whitney(data, y, g)
+        vals = ("mann_whitney", u.n_obs, u.n_dropped, u.statistic, nan, nan, u.pvalue,
+                u.rank_biserial, "rank_biserial", nan)
+    else:
+        h = kruskal(data, y, g)
+        vals = ("kruskal", h.n_obs, h.n_dropped, h.statistic, h.df, nan, h.pvalue,
+                h.epsilon_squared, "epsilon_squared", nan)
+    keys = ("test", "n_obs", "n_dropped", "statistic", "df", "df2", "pvalue", "effect_size",
+            "effect_size_name", "estimate")
+    return dict(zip(keys, vals, strict=True))
