@@ -37,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "read_export": "io",
     "write_processed": "io",
     "read_processed": "io",
+    "RawExport": "io",
+    "CodedResponses": "coding",
     "code_responses": "coding",
     # simulation
     "simulate": "simulate",
