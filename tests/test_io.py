@@ -315,3 +315,15 @@ def test_read_processed_roundtrip(tmp_path: Path) -> None:
     assert list(audit.columns) == ["column", "rule", "count"]
     with pytest.raises(ReadError):
         read_processed(tmp_path / "nowhere")
+
+
+def test_header_only_file_and_option_columns_by_id(tmp_path: Path) -> None:
+    p = tmp_path / "h.csv"
+    p.write_text("ATT1,channels_known__1,channels_known__3\n", encoding="utf-8")
+    raw = read_export(p, CB)
+    assert raw.data.shape == (0, 3)
+    assert raw.matched == {"ATT1": "ATT1", "channels_known__1": "channels_known__1",
+                           "channels_known__3": "channels_known__3"}
+    coded = code_responses(raw, CB)
+    assert len(coded.data) == 0
+    assert "channels_known__5" in coded.data.columns

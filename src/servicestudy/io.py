@@ -289,6 +289,9 @@ class _Matcher:
                 if name:
                     self.item_lookup.setdefault(normalize_label(name), it.id)
         self.multi = [c for c in cb.categoricals.values() if c.multiple]
+        for c in self.multi:  # one 0/1 column per option, as write_processed names them
+            for code in c.codes:
+                self.lookup.setdefault(normalize_label(f"{c.id}__{code:g}"), f"{c.id}__{code:g}")
 
     def single(self, header: str) -> str | None:
         """Match one header to a column id, or None."""
