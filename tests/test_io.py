@@ -327,3 +327,20 @@ def test_header_only_file_and_option_columns_by_id(tmp_path: Path) -> None:
     coded = code_responses(raw, CB)
     assert len(coded.data) == 0
     assert "channels_known__5" in coded.data.columns
+
+
+def test_leading_blank_lines_keep_row_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "b.csv"
+    p.write_text("\n\nATT1,ATT2\n4,5\n3\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as exc:
+        read_export(p, CB)
+    assert exc.value.row == 5
+    p.write_text("\n\nATT1,ATT2\n4,5\n3,2\n", encoding="utf-8")
+    assert list(read_export(p, CB).data.index) == [4, 5]
+
+
+def test_tab_and_semicolon_separated(tmp_path: Path) -> None:
+    for sep in ("\t", ";"):
+        p = tmp_path / "s.txt"
+        p.write_text(f"\nATT1{sep}ATT2\n4{sep}5\n", encoding="utf-8")
+        assert read_export(p, CB).data.loc[3].tolist() == [4.0, 5.0]

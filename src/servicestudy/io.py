@@ -191,7 +191,7 @@ def _read_csv_rows(path: Path, raw: bytes, encoding: str | None) -> tuple[list[l
     try:
         sample = text[:65536]
         delim = ","
-        first = sample.splitlines()[0] if sample else ""
+        first = next((line for line in sample.splitlines() if line.strip()), "")
         if first.count("\t") > first.count(",") and first.count("\t") > 0:
             delim = "\t"
         elif first.count(";") > first.count(",") and first.count(";") > 0:
@@ -383,7 +383,9 @@ def _strip_fill(text: str) -> str:
 # --- read_export -----------------------------------------------------------------------
 
 
-def _table_from_rows(path: Path, rows: list[list[Any]], n_header: int) -> tuple[list[str], pd.DataFrame]:
+def _table_from_rows(
+    path: Path, rows: list[list[Any]], n_header: int, skipped: int = 0
+) -> tuple[list[str], pd.DataFrame]:
     if not rows:
         raise ReadError("the file has no rows", file=path, expected="a header row")
     header = rows[0]
@@ -413,7 +415,7 @@ def _table_from_rows(path: Path, rows: list[list[Any]], n_header: int) -> tuple[
     body: list[list[Any]] = []
     index: list[int] = []
     for k, r in enumerate(rows[n_header:]):
-        rownum = n_header + k + 1
+        rownum = skipped + n_header + k + 1
         if all(_is_blank(v) for v in r):
             continue
         if len(r) > width and any(not _is_blank(v) for v in r[width:]):
@@ -430,7 +432,7 @@ def _table_from_rows(path: Path, rows: list[list[Any]], n_header: int) -> tuple[
     return headers, df
 
 
-def _ragged_csv(path: Path, rows: list[list[Any]], n_header: int) -> None:
+def _ragged_csv(path: Path, rows: list[list[Any]], n_header: int, skipped: int = 0) -> None:
     width = len(rows[0]) if rows else 0
     for k, r in enumerate(rows):
         if not r:  # blank line
@@ -438,7 +440,7 @@ def _ragged_csv(path: Path, rows: list[list[Any]], n_header: int) -> None:
         if len(r) != width and not (len(r) < width and k >= n_header and all(_is_blank(v) for v in r)):
             raise SchemaError(
                 f"the row has {len(r)} fields but the header has {width}",
-                file=path, row=k + 1, expected=f"{width} comma-separated fields per row",
+                file=path, row=skipped + k + 1, expected=f"{width} comma-separated fields per row",
             )
 
 
@@ -582,13 +584,15 @@ def _read(
             rows, used_encoding = _read_csv_rows(path, raw_bytes, encoding)
         else:
             rows, sheet_name = _read_xlsx_rows(path, sheet, fmt)
-        while rows and all(_is_blank(v) for v in rows[0]):
-            rows = rows[1:]  # tolerate leading blank lines
+        skipped = 0
+        while skipped < len(rows) and all(_is_blank(v) for v in rows[skipped]):
+            skipped += 1  # tolerate leading blank lines; row numbers still count them
+        rows = rows[skipped:]
         qualtrics = platform == "qualtrics" or (platform == "auto" and _is_qualtrics(rows))
         n_header = 3 if qualtrics else 1
         if fmt == "csv":
-            _ragged_csv(path, rows, n_header)
-        headers, df = _table_from_rows(path, rows, n_header)
+            _ragged_csv(path, rows, n_header, skipped)
+        headers, df = _table_from_rows(path, rows, n_header, skipped)
         if qualtrics:
             alt = [[_cell(rows, 1, j), _import_id(_cell(rows, 2, j))] for j in range(len(headers))]
         if fmt == "csv":
