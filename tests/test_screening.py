@@ -382,3 +382,16 @@ def test_cli_screen(tmp_path, capsys):
     assert main(["screen", str(wave), "--rule", "nope"]) == 2
     assert "unknown flag" in capsys.readouterr().err
     assert main(["screen", str(wave), "--set", "bogus=1"]) == 2
+
+
+def test_psychsyn_needs_more_than_two_pairs():
+    # careless computes the within-person correlation only with more than two answered pairs
+    rng = np.random.default_rng(4)
+    t = rng.normal(size=(100, 1))
+    x = np.round(t + 0.3 * rng.normal(size=(100, 4)))  # 6 synonym pairs among 4 items
+    x[0, [1, 2]] = np.nan  # respondent 0: only the pair (I4, I1) answered
+    x[1] = [1, 2, np.nan, 4]  # respondent 1: 3 pairs answered, values vary
+    got = psychsyn(x, 0.6)
+    assert got["n_pairs"].tolist()[:3] == [1, 3, 6]
+    assert np.isnan(got["cor"].iloc[0])
+    assert not np.isnan(got["cor"].iloc[1])
