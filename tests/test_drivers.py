@@ -9,6 +9,8 @@ from math import factorial
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refs import REFERENCE, load_reference
 from servicestudy.drivers import ipa, ipa_from_data, ols, ordinal_logit, relative_importance
@@ -335,3 +337,20 @@ def test_bad_input(data):
         relative_importance(d, "y", ["x1", "x2", "x5"], n_boot=0)
     with pytest.raises(DataError, match="not numeric"):
         ols(d.assign(g=pd.Categorical(d["y_ord"])), "y", ["g"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), p=st.integers(2, 6))
+def test_importance_laws(seed, p):
+    """Both decompositions are non-negative and add up to the full-model R²."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, p)) @ rng.normal(size=(p, p))
+    y = x @ rng.normal(size=p) + rng.normal(size=60) * 2
+    cols = [f"v{i}" for i in range(p)]
+    df = pd.DataFrame(x, columns=cols).assign(y=y)
+    full = _brute_r2(df, "y", tuple(cols))
+    for method in ("dominance", "relative_weights"):
+        r = relative_importance(df, "y", cols, method=method, n_boot=0)
+        assert r.r2 == pytest.approx(full, rel=1e-9, abs=1e-12)
+        assert r.table["weight"].sum() == pytest.approx(full, rel=1e-9, abs=1e-12)
+        assert (r.table["weight"] >= -1e-12).all()
