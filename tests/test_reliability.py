@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from refs import REFERENCE, load_reference
 
+from refs import REFERENCE, load_reference
+from servicestudy._matrices import pairwise_cor, pairwise_cov
 from servicestudy.errors import DataError
 from servicestudy.reliability import (
     _alpha_from_cov,
@@ -34,7 +35,6 @@ from servicestudy.reliability import (
     polychoric,
     split_half,
 )
-from servicestudy._matrices import pairwise_cor, pairwise_cov
 
 CLOSED = 1e-8  # closed-form statistics
 ITER = 1e-4  # iterative fits (psych's optim / GPArotation eps 1e-5)
@@ -418,19 +418,19 @@ def test_bad_input_messages():
     with pytest.raises(DataError, match="at least 2 items"):
         alpha(good[["a"]])
     const = good.assign(c=3.0)
-    with pytest.raises(DataError, match="'c'.*constant"):
+    with pytest.raises(DataError, match=r"'c'.*constant"):
         alpha(const)
     text = good.assign(b=["x", "y", "z", "x", "y"])
-    with pytest.raises(DataError, match="'b'.*not numeric"):
+    with pytest.raises(DataError, match=r"'b'.*not numeric"):
         kmo(text)
     with pytest.raises(DataError, match="at least 3 rows"):
         alpha(good.iloc[:2])
     with pytest.raises(DataError, match="must be one of 'feldt', 'duhachek', 'bootstrap'"):
         alpha(good, ci="wald")
     singular = good.assign(d=good["a"] + good["b"])
-    with pytest.raises(DataError, match="singular|positive definite"):
+    with pytest.raises(DataError, match=r"singular|positive definite"):
         kmo(singular)
-    with pytest.raises(DataError, match="singular|positive definite"):
+    with pytest.raises(DataError, match=r"singular|positive definite"):
         bartlett(singular)
     res = alpha(singular)
     assert math.isnan(res.g6)
@@ -438,7 +438,7 @@ def test_bad_input_messages():
     few = good.copy()
     few.loc[:, "a"] = [1.0, 2.0, np.nan, np.nan, np.nan]
     few.loc[:, "b"] = [np.nan, np.nan, 3.0, 4.0, 1.0]
-    with pytest.raises(DataError, match="'a'|'b'"):
+    with pytest.raises(DataError, match=r"'a'|'b'"):
         alpha(few)
     with pytest.raises(DataError, match="complete rows"):
         alpha(few, nan_policy="listwise")

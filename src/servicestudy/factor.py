@@ -271,10 +271,10 @@ def _factor_stats(
         mir = np.linalg.solve(model_d, rs)
     except np.linalg.LinAlgError:
         mir = np.eye(p)
-    sign, logdet = np.linalg.slogdet(mir)
+    _sign, logdet = np.linalg.slogdet(mir)
     objective = float(np.trace(mir) - logdet - p)
     out["objective"] = objective
-    sign0, logdet0 = np.linalg.slogdet(rs)
+    _sign0, logdet0 = np.linalg.slogdet(rs)
     f0 = float(np.trace(rs) - logdet0 - p)
     nan = math.nan
     out.update(statistic=nan, pvalue=nan, tli=nan, rmsea=nan, rmsea_ci_low=nan,
@@ -323,7 +323,6 @@ def _efa_from_corr(
     uniquenesses), ``values`` (eigenvalues of R with communalities on the diagonal),
     ``e_values``, ``converged``, ``rotation_converged``, ``heywood`` and the fit statistics.
     """
-    p = r.shape[0]
     ext = _extract(r, n_factors, method)
     load = np.asarray(ext["loadings"])
     sgn = np.sign(load.sum(axis=0))

@@ -1,0 +1,229 @@
+"""Tests for servicestudy.factor against R psych 2.2.9 / GPArotation 2022.10.2 references.
+
+Loadings and fit indices from iterative fits agree to 1e-4 (psych's optim and GPArotation's
+eps = 1e-5 limit R's own accuracy); factors are matched up to order and sign.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from refs import REFERENCE, load_reference
+from servicestudy._matrices import pairwise_cor
+from servicestudy.errors import ConvergenceError, DataError
+from servicestudy.factor import (
+    _efa_from_corr,
+    _oblimin,
+    _promax,
+    _varimax,
+    efa,
+    parallel_analysis,
+)
+
+ITER = 1e-4
+CLOSED = 1e-8
+
+
+def _recode(values: dict, data: pd.DataFrame) -> pd.DataFrame:
+    pp = values["preprocessing"]
+    data = data.copy()
+    for col in pp.get("reverse_keyed") or []:
+        rng = pp["response_range"]
+        data[col] = rng["min"] + rng["max"] - data[col]
+    return data
+
+
+@pytest.fixture(scope="module", params=["holzinger", "sim_likert"])
+def shared(request, shared_reference):
+    values, data = shared_reference(request.param)
+    return request.param, values, _recode(values, data)
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    ref = load_reference("reliability.json")
+    data = pd.read_csv(Path(REFERENCE) / ref["data_file"])
+    return ref, data
+
+
+def _align(ours: pd.DataFrame, ref: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Our columns matched to the reference columns (greedy by |inner product|) and signs."""
+    used: list[str] = []
+    signs = []
+    for col in ref.columns:
+        cand = [c for c in ours.columns if c not in used]
+        scores = [abs(float(ours[c] @ ref[col])) for c in cand]
+        best = cand[int(np.argmax(scores))]
+        used.append(best)
+        signs.append(np.sign(float(ours[best] @ ref[col])))
+    return used, np.array(signs)
+
+
+def _check_fa(res, block, items):
+    ref = pd.DataFrame(block["loadings"]).T.loc[items].astype(float)
+    cols, signs = _align(res.loadings, ref)
+    ours = res.loadings[cols].to_numpy() * signs
+    np.testing.assert_allclose(ours, ref.to_numpy(), atol=ITER)
+    # psych's own sign/sort convention: every column sums positive, same order as psych
+    assert np.all(signs == 1), "factor reflection differs from psych"
+    assert cols == list(res.loadings.columns), "factor order differs from psych"
+    np.testing.assert_allclose(
+        res.uniquenesses.to_numpy(), [block["uniquenesses"][i] for i in items], atol=ITER
+    )
+    np.testing.assert_allclose(
+        res.communalities.to_numpy(), [block["communality"][i] for i in items], atol=ITER
+    )
+    f = block["fit"]
+    assert res.df == f["dof"]
+    assert res.objective == pytest.approx(f["objective"], rel=ITER, abs=ITER)
+    assert res.statistic == pytest.approx(f["STATISTIC"], rel=ITER)
+    assert res.pvalue == pytest.approx(f["PVAL"], rel=ITER, abs=1e-8)
+    assert res.tli == pytest.approx(f["TLI"], rel=ITER)
+    assert res.bic == pytest.approx(f["BIC"], rel=ITER)
+    assert res.rmsr == pytest.approx(f["rms"], rel=ITER)
+    assert res.crms == pytest.approx(f["crms"], rel=ITER)
+    assert res.fit == pytest.approx(f["fit"], rel=ITER)
+    assert res.fit_off == pytest.approx(f["fit.off"], rel=ITER)
+    assert res.null_statistic == pytest.approx(f.get("null_chisq"), rel=CLOSED)
+    rm = f["RMSEA"]
+    # psych finds the CI by uniroot (tol 1.2e-4 on the noncentrality): 1e-4 absolute
+    assert res.rmsea == pytest.approx(rm["RMSEA"], abs=ITER)
+    assert res.rmsea_ci_low == pytest.approx(rm["lower"], abs=ITER)
+    assert res.rmsea_ci_high == pytest.approx(rm["upper"], abs=ITER)
+    va = block["Vaccounted"]
+    ss = va["SS loadings"] if "SS loadings" in va else {k: v["SS loadings"] for k, v in va.items()}
+    np.testing.assert_allclose(res.variance["ss_loadings"].to_numpy(), [ss[c] for c in ref.columns],
+                               atol=ITER)
+    if block.get("Phi"):
+        phi = pd.DataFrame(block["Phi"]).T.loc[ref.columns, ref.columns].astype(float)
+        ours_phi = res.phi.loc[cols, cols].to_numpy() * np.outer(signs, signs)
+        np.testing.assert_allclose(ours_phi, phi.to_numpy(), atol=ITER)
+    assert res.converged
+    assert res.rotation_converged
+    assert not res.heywood
+
+
+def test_efa_matches_psych_shared(shared):
+    _name, values, data = shared
+    items = values["all_items"]["items"]
+    x = data[items]
+    for key, block in values["all_items"]["fa"].items():
+        fm, rot = key.split("_")
+        res = efa(x, block["nfactors"], method=fm, rotation=rot)
+        _check_fa(res, block, items)
+        if block.get("values_common"):
+            np.testing.assert_allclose(res.common_eigenvalues.to_numpy(), block["values_common"],
+                                       atol=ITER)
+        np.testing.assert_allclose(res.eigenvalues.to_numpy(), block["e_values"], rtol=CLOSED)
+
+
+def test_efa_matches_psych_bfi_methods_and_promax(bfi):
+    ref, data = bfi
+    items = ref["all_items"]["items"]
+    x = data[items]
+    for key, block in ref["all_items"]["fa"].items():
+        fm, rot = key.split("_")
+        assert not block["warnings"]
+        res = efa(x, 3, method=fm, rotation=rot)
+        _check_fa(res, block, items)
+
+
+def test_private_efa_from_corr_equals_public(shared):
+    _name, values, data = shared
+    items = values["all_items"]["items"]
+    x = data[items].to_numpy(dtype=float)
+    r = pairwise_cor(x)
+    out = _efa_from_corr(r, x.shape[0], 3, "ml", "varimax")
+    res = efa(data[items], 3, method="ml", rotation="varimax")
+    np.testing.assert_allclose(out["loadings"], res.loadings.to_numpy(), atol=1e-12)
+    assert out["statistic"] == pytest.approx(res.statistic, rel=1e-12)
+
+
+def test_rotations_preserve_communalities_and_fit():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(12, 3)) * 0.5
+    for rot in (_varimax(a)[0], _oblimin(a)[0], _promax(a)[0]):
+        assert rot.shape == a.shape
+    v, t = _varimax(a)
+    np.testing.assert_allclose(v, a @ t, atol=1e-12)
+    np.testing.assert_allclose(np.sum(v**2, axis=1), np.sum(a**2, axis=1), rtol=1e-10)
+    lam, phi, ok = _oblimin(a)
+    assert ok
+    np.testing.assert_allclose(lam @ phi @ lam.T, a @ a.T, atol=1e-10)
+    lam, phi = _promax(a)
+    np.testing.assert_allclose(lam @ phi @ lam.T, a @ a.T, atol=1e-10)
+
+
+def test_parallel_analysis_by_method(shared, bfi):
+    _name, values, data = shared
+    fp = values["all_items"]["fa_parallel"]["fa_both"]
+    x = data[values["all_items"]["items"]]
+    res = parallel_analysis(x, n_iter=20, seed=1)
+    e = res.eigenvalues
+    np.testing.assert_allclose(e["observed_pc"], fp["pc_values_observed"], rtol=CLOSED)
+    np.testing.assert_allclose(e["observed_fa"], fp["fa_values_observed"], atol=ITER)
+    assert res.n_factors == fp["nfact"]
+    assert res.n_components == fp["ncomp"]
+    # R's random stream cannot be reproduced: replicate means agree in distribution
+    np.testing.assert_allclose(e["simulated_pc_mean"], fp["pc_sim_mean"], atol=0.05)
+    np.testing.assert_allclose(e["resampled_pc_mean"], fp["pc_resampled_mean"], atol=0.05)
+
+
+@pytest.mark.slow
+def test_parallel_analysis_replicate_distribution_bfi(bfi):
+    ref, data = bfi
+    fp = ref["all_items"]["fa_parallel"]
+    res = parallel_analysis(data[ref["all_items"]["items"]], n_iter=100, seed=2)
+    e = res.eigenvalues
+    np.testing.assert_allclose(e["observed_pc"], fp["pc_values_observed"], rtol=CLOSED)
+    np.testing.assert_allclose(e["observed_fa"], fp["fa_values_observed"], atol=ITER)
+    # means of 100 replicates from two independent streams: within 5 standard errors
+    for ours, theirs in [("simulated_pc_mean", "pc_sim"), ("simulated_fa_mean", "fa_sim"),
+                         ("resampled_pc_mean", "pc_resampled"), ("resampled_fa_mean", "fa_resampled")]:
+        se = np.sqrt(2) * np.asarray(fp[f"{theirs}_sd"]) / np.sqrt(100)
+        diff = np.abs(e[ours].to_numpy() - np.asarray(fp[f"{theirs}_mean"]))
+        assert np.all(diff < 5 * se + 1e-3), (ours, diff.max())
+    assert res.n_factors == fp["nfact"]
+    assert res.n_components == fp["ncomp"]
+
+
+def test_efa_bad_input():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.normal(size=(50, 4)), columns=list("abcd"))
+    with pytest.raises(DataError, match="n_factors"):
+        efa(df, 4)
+    with pytest.raises(DataError, match="must be one of 'minres', 'ml', 'pa'"):
+        efa(df, 1, method="uls")
+    with pytest.raises(DataError, match="'rotation' parameter of efa"):
+        efa(df, 2, rotation="quartimax")
+    with pytest.raises(DataError, match="constant"):
+        efa(df.assign(b=1.0), 1)
+    with pytest.raises(DataError, match=r"singular|positive definite"):
+        efa(df.assign(d=df["a"] - df["b"]), 1)
+
+
+def test_efa_heywood_is_flagged():
+    # three items with r12 r13 / r23 = 1.6 > 1: the one-factor solution needs loading^2 > 1
+    rng = np.random.default_rng(3)
+    c = np.array([[1, 0.8, 0.8], [0.8, 1, 0.4], [0.8, 0.4, 1]])
+    z = rng.normal(size=(500, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False))).T
+    df = pd.DataFrame(z @ np.linalg.cholesky(c).T, columns=list("abc"))
+    for method in ("minres", "ml"):
+        res = efa(df, 1, method=method, rotation="none")
+        assert res.heywood
+        assert res.uniquenesses["a"] < 0.01
+
+
+def test_pa_nonconvergence_or_result_flagged():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(size=(60, 6)), columns=list("abcdef"))
+    try:
+        res = efa(df, 4, method="pa", rotation="none")
+    except ConvergenceError:
+        return
+    assert isinstance(res.converged, bool)
