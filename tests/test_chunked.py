@@ -83,3 +83,33 @@ def test_merging_moments_with_different_shifts():
     np.testing.assert_allclose(merged.cov().to_numpy(), df.cov().to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(merged.corr().to_numpy(), df.corr().to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(merged.mean(), df.mean().to_numpy(), rtol=1e-13)
+
+
+@pytest.fixture(scope="module")
+def items_with_gaps() -> pd.DataFrame:
+    return _likert(3000, 8, seed=21, miss=0.04)
+
+
+def test_alpha_from_chunks_equals_in_memory(items_with_gaps):
+    from servicestudy import alpha
+    from servicestudy.chunked import alpha_chunked
+
+    df = items_with_gaps
+    full = alpha(df)
+    part = alpha_chunked(moments(_chunks(df, 451), columns=df.columns))
+    for field in ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "ase"):
+        assert getattr(part, field) == pytest.approx(getattr(full, field), rel=1e-10), field
+    assert part.n_obs == full.n_obs
+
+
+def test_kmo_bartlett_efa_from_chunks_equal_in_memory(items_with_gaps):
+    from servicestudy import bartlett, efa, kmo
+    from servicestudy.chunked import bartlett_chunked, efa_chunked, kmo_chunked
+
+    df = items_with_gaps
+    m = moments(_chunks(df, 700), columns=df.columns)
+    assert kmo_chunked(m).overall == pytest.approx(kmo(df).overall, rel=1e-10)
+    np.testing.assert_allclose(kmo_chunked(m).per_item.to_numpy(), kmo(df).per_item.to_numpy(), rtol=1e-10)
+    assert bartlett_chunked(m).statistic == pytest.approx(bartlett(df).statistic, rel=1e-10)
+    a, b = efa_chunked(m, 2).loadings, efa(df, 2).loadings
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-8, atol=1e-10)

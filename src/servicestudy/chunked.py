@@ -36,7 +36,18 @@ import pandas as pd
 from ._results import Result
 from .errors import DataError
 
-__all__ = ["Moments", "moments", "moments_dask", "moments_parquet"]
+__all__ = [
+    "ChunkedAlpha",
+    "Moments",
+    "alpha_chunked",
+    "bartlett_chunked",
+    "efa_chunked",
+    "kmo_chunked",
+    "moments",
+    "moments_dask",
+    "moments_parquet",
+    "parquet_batches",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +76,7 @@ class Moments(Result):
     s: np.ndarray
     q: np.ndarray
     ss: np.ndarray
+    n_nonempty: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"n": np.diag(self.n), "mean": self.mean(), "sd": np.sqrt(np.diag(self.cov().to_numpy()))},
@@ -106,7 +118,8 @@ class Moments(Result):
         if not np.array_equal(self.shift, other.shift):
             other = other.reshift(self.shift)
         return Moments(self.columns, self.n_rows + other.n_rows, self.shift, self.n + other.n,
-                       self.s + other.s, self.q + other.q, self.ss + other.ss)
+                       self.s + other.s, self.q + other.q, self.ss + other.ss,
+                       self.n_nonempty + other.n_nonempty)
 
     def reshift(self, shift: np.ndarray) -> Moments:
         """The same moments expressed with another shift vector (``x - new = z + d``)."""
@@ -116,7 +129,7 @@ class Moments(Result):
         s_new = s + d[:, None] * n
         q_new = self.q + 2 * d[:, None] * s + (d**2)[:, None] * n
         ss_new = self.ss + s * d[None, :] + d[:, None] * s.T + np.outer(d, d) * n
-        return Moments(self.columns, self.n_rows, shift, n, s_new, q_new, ss_new)
+        return Moments(self.columns, self.n_rows, shift, n, s_new, q_new, ss_new, self.n_nonempty)
 
 
 def _as_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -135,7 +148,8 @@ def _batch_moments(x: np.ndarray, columns: tuple[str, ...], shift: np.ndarray) -
     m = ~np.isnan(x)
     z = np.where(m, x - shift, 0.0)
     mf = m.astype(float)
-    return Moments(columns, x.shape[0], shift, mf.T @ mf, z.T @ mf, (z * z).T @ mf, z.T @ z)
+    return Moments(columns, x.shape[0], shift, mf.T @ mf, z.T @ mf, (z * z).T @ mf, z.T @ z,
+                   int(m.any(axis=1).sum()))
 
 
 def _first_shift(x: np.ndarray) -> np.ndarray:
@@ -146,7 +160,9 @@ def _first_shift(x: np.ndarray) -> np.ndarray:
     return np.round(shift)
 
 
-def moments(batches: Iterable[pd.DataFrame] | pd.DataFrame, *, columns: Sequence[str]) -> Moments:
+def moments(
+    batches: Iterable[pd.DataFrame] | pd.DataFrame, *, columns: Sequence[str], listwise: bool = False
+) -> Moments:
     """Accumulate pairwise-complete moments over an iterable of DataFrames (or one frame).
 
     Parameters
@@ -155,6 +171,9 @@ def moments(batches: Iterable[pd.DataFrame] | pd.DataFrame, *, columns: Sequence
         DataFrames holding at least ``columns``; each is processed and released in turn.
     columns
         The numeric columns (items) to accumulate.
+    listwise
+        Keep only rows complete on every column (as R's ``use = "complete.obs"``); the
+        number of rows seen is still ``n_rows``, the rows used are ``n[0, 0]``.
     """
     if isinstance(batches, pd.DataFrame):
         batches = [batches]
@@ -162,6 +181,8 @@ def moments(batches: Iterable[pd.DataFrame] | pd.DataFrame, *, columns: Sequence
     total: Moments | None = None
     for frame in batches:
         x = _as_matrix(frame, cols)
+        if listwise:
+            x = x[~np.isnan(x).any(axis=1)]
         if total is None:
             total = _batch_moments(x, cols, _first_shift(x))
         else:
@@ -171,18 +192,21 @@ def moments(batches: Iterable[pd.DataFrame] | pd.DataFrame, *, columns: Sequence
     return total
 
 
-def moments_parquet(path: str | Path, *, columns: Sequence[str], batch_size: int = 262_144) -> Moments:
-    """Accumulate moments from a Parquet file batch by batch (memory stays bounded)."""
+def parquet_batches(path: str | Path, *, columns: Sequence[str], batch_size: int = 262_144) -> Iterable[pd.DataFrame]:
+    """Yield the ``columns`` of a Parquet file as float DataFrames of ``batch_size`` rows."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=batch_size, columns=list(columns)):
+        yield pd.DataFrame({name: batch.column(i).to_numpy(zero_copy_only=False).astype(float)
+                            for i, name in enumerate(batch.schema.names)})
 
-    def frames() -> Iterable[pd.DataFrame]:
-        for batch in pf.iter_batches(batch_size=batch_size, columns=list(columns)):
-            yield pd.DataFrame({name: batch.column(i).to_numpy(zero_copy_only=False)
-                                for i, name in enumerate(batch.schema.names)})
 
-    return moments(frames(), columns=columns)
+def moments_parquet(path: str | Path, *, columns: Sequence[str], batch_size: int = 262_144,
+                    listwise: bool = False) -> Moments:
+    """Accumulate moments from a Parquet file batch by batch (memory stays bounded)."""
+    return moments(parquet_batches(path, columns=columns, batch_size=batch_size), columns=columns,
+                   listwise=listwise)
 
 
 def moments_dask(ddf: Any, *, columns: Sequence[str]) -> Moments:
@@ -206,3 +230,66 @@ def moments_dask(ddf: Any, *, columns: Sequence[str]) -> Moments:
     for p in parts[1:]:
         total = total.merge(p)
     return total
+
+
+# --- statistics from moments -------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkedAlpha(Result):
+    """Cronbach's alpha from accumulated moments (psych's pairwise definitions).
+
+    The per-item table of :func:`servicestudy.alpha` needs the scale score of every row and is
+    not available here; the scale-level statistics are identical to the in-memory ones.
+    """
+
+    alpha: float
+    std_alpha: float
+    g6: float
+    average_r: float
+    median_r: float
+    signal_noise: float
+    ase: float
+    n_obs: int
+    n_items: int
+
+
+def alpha_chunked(m: Moments) -> ChunkedAlpha:
+    """Alpha, standardized alpha, G6, average r and S/N from :class:`Moments`.
+
+    Uses psych's ``C = cov(x, use = "pairwise")`` and ``R = cov2cor(C)``, as
+    :func:`servicestudy.alpha` does, so the two agree to rounding error.
+    """
+    from .reliability import _alpha_from_cov
+
+    n = m.n_nonempty or m.n_rows
+    st = _alpha_from_cov(m.cov().to_numpy(), n)
+    return ChunkedAlpha(alpha=st["alpha"], std_alpha=st["std_alpha"], g6=st["g6"], average_r=st["average_r"],
+                        median_r=st["median_r"], signal_noise=st["signal_noise"], ase=st["ase"],
+                        n_obs=int(n), n_items=len(m.columns))
+
+
+def kmo_chunked(m: Moments) -> Any:
+    """KMO from :class:`Moments` (``cor(x, use = "pairwise")``, as :func:`servicestudy.kmo`)."""
+    from .reliability import KMOResult, _kmo_from_corr
+
+    overall, per_item = _kmo_from_corr(m.corr().to_numpy())
+    return KMOResult(overall=float(overall), n_items=len(m.columns),
+                     per_item=pd.Series(per_item, index=list(m.columns), name="msa"))
+
+
+def bartlett_chunked(m: Moments) -> Any:
+    """Bartlett's test of sphericity from :class:`Moments` (n = rows seen, as psych)."""
+    from .reliability import BartlettResult, _bartlett_from_corr
+
+    stat, df, p = _bartlett_from_corr(m.corr().to_numpy(), m.n_rows)
+    return BartlettResult(statistic=float(stat), df=int(df), pvalue=float(p), n_obs=int(m.n_rows),
+                          n_items=len(m.columns))
+
+
+def efa_chunked(m: Moments, n_factors: int, *, method: str = "minres", rotation: str = "oblimin") -> Any:
+    """Exploratory factor analysis from :class:`Moments`, as :func:`servicestudy.efa`."""
+    from .factor import _efa_from_corr, _efa_result
+
+    res = _efa_from_corr(m.corr().to_numpy(), m.n_rows, int(n_factors), method, rotation, np_obs=m.n)
+    return _efa_result(res, list(m.columns), method, rotation, m.n_rows)
