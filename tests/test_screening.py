@@ -395,3 +395,13 @@ def test_psychsyn_needs_more_than_two_pairs():
     assert got["n_pairs"].tolist()[:3] == [1, 3, 6]
     assert np.isnan(got["cor"].iloc[0])
     assert not np.isnan(got["cor"].iloc[1])
+
+
+def test_psychsyn_two_pairs_is_undefined():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(2, 200, 1))
+    x = np.round(np.column_stack([a, a, b, b]) + 0.3 * rng.normal(size=(200, 4)))
+    x[0] = [1, 2, 4, 5]  # two synonym pairs (I2, I1) and (I4, I3): r over 2 points
+    got = psychsyn(x, 0.6)
+    assert got["n_pairs"].iloc[0] == 2
+    assert np.isnan(got["cor"].iloc[0])
