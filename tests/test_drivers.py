@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from refs import REFERENCE, load_reference
 from servicestudy.drivers import ipa, ipa_from_data, ols, ordinal_logit, relative_importance
-from servicestudy.errors import DataError
+from servicestudy.errors import ConvergenceError, DataError
 
 REL = 1e-8
 PREDS = ["x1", "x2", "x3", "x4"]
@@ -354,3 +354,20 @@ def test_importance_laws(seed, p):
         assert r.r2 == pytest.approx(full, rel=1e-9, abs=1e-12)
         assert r.table["weight"].sum() == pytest.approx(full, rel=1e-9, abs=1e-12)
         assert (r.table["weight"] >= -1e-12).all()
+
+
+def test_ordinal_logit_separation():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=100)
+    sep = pd.DataFrame({"x": x, "y": np.digitize(x, [-1, 0, 1]) + 1})
+    with pytest.raises(ConvergenceError, match="separation"):
+        ordinal_logit(sep, "y", ["x"])
+    # separation in one binary split only: the model is fitted, the Brant test is flagged
+    x2 = rng.normal(size=300)
+    y2 = np.digitize(x2 + rng.logistic(size=300), [-1, 0, 1]) + 1
+    y2[x2 > 2.0] = 4
+    y2[(x2 <= 2.0) & (y2 == 4)] = 3
+    r = ordinal_logit(pd.DataFrame({"x": x2, "y": y2}), "y", ["x"])
+    assert r.converged
+    assert "Brant test not available" in r.brant_note
+    assert np.isnan(r.brant_statistic)

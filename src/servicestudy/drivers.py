@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ._results import Result
 from .errors import ConvergenceError, DataError
@@ -454,13 +454,18 @@ def _polr_fit(x: np.ndarray, y: np.ndarray, n_cat: int, *, tol: float = 1e-10,
 def _logit_irls(x: np.ndarray, y: np.ndarray, max_iter: int = 100) -> np.ndarray:
     b = np.zeros(x.shape[1])
     for _ in range(max_iter):
-        pr = 1 / (1 + np.exp(-(x @ b)))
+        pr = special.expit(x @ b)
         wgt = pr * (1 - pr)
-        step = np.linalg.solve((x.T * wgt) @ x, x.T @ (y - pr))
+        try:
+            step = np.linalg.solve((x.T * wgt) @ x, x.T @ (y - pr))
+        except np.linalg.LinAlgError as exc:
+            raise ConvergenceError("binary logit for the Brant test is singular") from exc
         b = b + step
         if np.max(np.abs(step)) < 1e-12:
+            if np.max(np.abs(b)) > 50:
+                break
             return b
-    raise ConvergenceError("binary logit for the Brant test did not converge")
+    raise ConvergenceError("binary logit for the Brant test did not converge (separation?)")
 
 
 def _brant(x: np.ndarray, y: np.ndarray, n_cat: int, names: list[str]) -> pd.DataFrame:
@@ -471,7 +476,7 @@ def _brant(x: np.ndarray, y: np.ndarray, n_cat: int, names: list[str]) -> pd.Dat
     for k in range(1, n_cat):
         yk = (y > k).astype(float)
         b = _logit_irls(x1, yk)
-        pis.append(1 / (1 + np.exp(-(x1 @ b))))
+        pis.append(special.expit(x1 @ b))
         betas.append(b[1:])
     beta = np.concatenate(betas)
     v = np.zeros((m * p, m * p))
@@ -522,6 +527,7 @@ class OrdinalLogitResult(Result):
     brant_statistic: float
     brant_df: float
     brant_pvalue: float
+    brant_note: str
     coefficients: pd.DataFrame = field(repr=False)
     thresholds: pd.DataFrame = field(repr=False)
     brant: pd.DataFrame = field(repr=False)
@@ -564,7 +570,8 @@ def ordinal_logit(
         ``or_ci_high``; ``thresholds`` (index ``"1|2"``, ...) with ``estimate``, ``std_error``,
         ``statistic``, ``pvalue``; ``log_likelihood``, ``deviance``, ``aic``; ``brant`` table
         (rows ``omnibus`` and each predictor: ``statistic``, ``df``, ``pvalue``) and its
-        omnibus values as scalars.
+        omnibus values as scalars; ``brant_note`` is empty, or says why the test is missing
+        (e.g. a binary split with complete separation; the model itself is still fitted).
 
     Notes
     -----
@@ -626,17 +633,22 @@ def ordinal_logit(
         {"estimate": theta[p:], "std_error": se[p:], "statistic": z[p:], "pvalue": pv[p:]},
         index=pd.Index(names, name="term"),
     )
+    brant_note = "not requested"
+    br = pd.DataFrame(columns=["statistic", "df", "pvalue"], dtype=float)
     if brant:
-        br = _brant(x, codes, n_cat, predictors)
-    else:
-        br = pd.DataFrame(columns=["statistic", "df", "pvalue"], dtype=float)
-    omni = br.loc["omnibus"] if brant else pd.Series({"statistic": np.nan, "df": np.nan,
-                                                      "pvalue": np.nan})
+        try:
+            br = _brant(x, codes, n_cat, predictors)
+            brant_note = ""
+        except (ConvergenceError, np.linalg.LinAlgError) as exc:
+            brant_note = f"Brant test not available: {exc}"
+    omni = (br.loc["omnibus"] if not brant_note
+            else pd.Series({"statistic": np.nan, "df": np.nan, "pvalue": np.nan}))
     return OrdinalLogitResult(
         outcome=outcome, n_obs=len(codes), n_dropped=n_dropped, n_categories=n_cat,
         log_likelihood=ll, deviance=-2 * ll, aic=-2 * ll + 2 * len(theta), n_iter=it,
         converged=True, brant_statistic=float(omni["statistic"]), brant_df=float(omni["df"]),
-        brant_pvalue=float(omni["pvalue"]), coefficients=coef, thresholds=thr, brant=br,
+        brant_pvalue=float(omni["pvalue"]), brant_note=brant_note, coefficients=coef,
+        thresholds=thr, brant=br,
     )
 
 
