@@ -132,10 +132,34 @@ def test_recovery_latent_weights(big_clean):
 def test_recovery_group_effects_on_latents(big_clean):
     r, lat = big_clean.responses, big_clean.latent
     nonlocal_ = (r["residence"].cat.codes == 1).to_numpy()
-    for dim, shift in (("attitude", -0.25), ("participation", -0.30), ("content", 0.0)):
-        a, b = lat.loc[nonlocal_, dim].to_numpy(), lat.loc[~nonlocal_, dim].to_numpy()
+    oldest = (r["age_group"].cat.codes == 4).to_numpy()
+    youngest = (r["age_group"].cat.codes == 0).to_numpy()
+    for dim, g1, g0, shift in (("attitude", nonlocal_, ~nonlocal_, -0.25),
+                               ("participation", nonlocal_, ~nonlocal_, -0.30),
+                               ("content", nonlocal_, ~nonlocal_, 0.0),
+                               ("forms", oldest, youngest, -0.40 - 0.15)):
+        a, b = lat.loc[g1, dim].to_numpy(), lat.loc[g0, dim].to_numpy()
         se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-        assert abs(a.mean() - b.mean() - shift) <= Z * se
+        assert abs(a.mean() - b.mean() - shift) <= Z * se, dim
+
+
+def test_recovery_group_mean_shifts(big_clean):
+    # the latent mean of each respondent's demographic cell, rebuilt here from the config:
+    # regressing eta on it must give slope 1 (a wrongly scaled effect would not)
+    cfg = SimulationConfig()
+    r, lat = big_clean.responses, big_clean.latent
+    mu = np.tile([cfg.latent_mean[d] for d in DIMENSIONS], (len(r), 1))
+    for var, effects in cfg.group_effects.items():
+        codes = r[var].cat.codes.to_numpy() + 1
+        for code, shifts in effects.items():
+            for dim, value in shifts.items():
+                mu[codes == code, DIMENSIONS.index(dim)] += value
+    for j, dim in enumerate(DIMENSIONS):
+        if np.ptp(mu[:, j]) == 0:
+            assert abs(lat[dim].mean() - mu[0, j]) <= Z * lat[dim].std() / math.sqrt(len(r))
+            continue
+        b, se = _ols(lat[dim].to_numpy(), mu[:, [j]])
+        assert abs(b[0] - 1) <= Z * se[0], (dim, b, se)
 
 
 def test_recovery_item_means(big_clean):
@@ -333,6 +357,8 @@ def test_writer_layout_matches_real_wenjuanxing_exports(tmp_path, fixtures_dir):
     assert all(option.match(h) for h in real_code.row_values(0) if h.startswith("第"))
     assert all(single.match(h) or matrix.match(h) for h in text[0][6:])
     assert sum(bool(option.match(h)) for h in code[0]) == 5
+    rated = [i for i, it in CB.items.items() if it.role in ("likert", "attention", "overall", "importance")]
+    assert sum(bool(matrix.match(h)) for h in text[0]) == len(rated) == 30
     # the multi-select: joined with ┋ as in the real text download
     assert any("┋" in v for v in real_text.col_values(11)[1:])
     assert any("┋" in str(v) for v in (row[15] for row in text[1:]))
