@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "code_responses": "coding",
     # simulation
     "simulate": "simulate",
+    "implied_population": "simulate",
+    "write_wenjuanxing": "simulate",
     # reliability and validity
     "alpha": "reliability",
     "omega": "reliability",
