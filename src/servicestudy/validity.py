@@ -39,13 +39,11 @@ __all__ = [
     "FactorStatisticResult",
     "FornellLarckerResult",
     "HTMTResult",
-    "ReliabilityReport",
     "ave",
     "cfa",
     "composite_reliability",
     "fornell_larcker",
     "htmt",
-    "reliability_report",
 ]
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -95,8 +93,11 @@ def _parse_model(data: pd.DataFrame, model: Mapping[str, Sequence[str]], func: s
     if any(f in items for f in factors):
         clash = [f for f in factors if f in items]
         raise DataError(f"{func}: factor names must differ from item names: {clash}")
-    nonnum = [it for it in items if not pd.api.types.is_numeric_dtype(data[it])
-              or pd.api.types.is_bool_dtype(data[it])]
+    nonnum = [
+        it
+        for it in items
+        if not pd.api.types.is_numeric_dtype(data[it]) or pd.api.types.is_bool_dtype(data[it])
+    ]
     if nonnum:
         raise DataError(
             f"{func}: items must be numeric columns; not numeric: "
@@ -281,6 +282,11 @@ class _CompleteML:
         a = np.einsum("ij,qjk->qik", inv, d)  # inv @ dSigma_q
         return 0.5 * np.einsum("qij,rji->qr", a, a)
 
+    def hess(self, theta):
+        """Fisher-scoring approximation of the Hessian of F_ML (twice ``info``)."""
+        info = self.info(theta)
+        return np.eye(theta.size) if info is None else 2.0 * info
+
 
 class _Patterns:
     """Rows grouped by missing-data pattern, with per-pattern N-divisor moments."""
@@ -346,7 +352,7 @@ class _Patterns:
         mu = t1 / cnt
         sig = np.diag(t2d / cnt - mu**2)
         old = -np.inf
-        for it in range(max_iter):
+        for _ in range(max_iter):
             s1 = np.zeros(p)
             s2 = np.zeros((p, p))
             for idx, n_k, _mean, _s, rows in self.groups:
@@ -392,21 +398,54 @@ class _FIML:
         grad = np.concatenate([self.mod.grad_from_sigma(theta, g_sig), g_mu]) / n
         return f / n, grad
 
+    def fixed_hess(self, theta0):
+        """A Hessian approximation evaluated once at ``theta0`` (a good start) and reused."""
+        h0 = self.hess(theta0)
+        return lambda theta: h0
 
-def _minimize(obj, theta0, hess=None, maxiter=2000):
-    if hess is not None:
-        res = optimize.minimize(
-            obj.fg, theta0, jac=True, hess=hess, method="trust-exact",
-            options={"gtol": 1e-10, "maxiter": maxiter},
-        )
-        if res.success or np.max(np.abs(res.jac)) < 1e-7:
-            return res
-        theta0 = res.x
+    def hess(self, theta):
+        """Expected information of -logl/N summed over the missing-data patterns."""
+        mod, p = self.mod, self.mod.p
+        sig = mod.sigma(theta)
+        w4 = np.zeros((p, p, p, p))
+        wmu = np.zeros((p, p))
+        b = np.zeros((p, p))
+        for idx, n_k, _mean, _s, _rows in self.pats.groups:
+            ld = _logdet_inv(sig[np.ix_(idx, idx)])
+            if ld is None:
+                return np.eye(theta.size)
+            b[:] = 0.0
+            b[np.ix_(idx, idx)] = ld[1]
+            # 1/2 tr(B dA B dC) = vec(dA)' W vec(dC), W[a,b,c,d] = B[a,c] B[b,d] / 2
+            w4 += (0.5 * n_k) * (b[:, None, :, None] * b[None, :, None, :])
+            wmu += n_k * b
+        q = mod.n_cov
+        d = mod.delta(theta).reshape(q, p * p)
+        out = np.zeros((mod.q, mod.q))
+        out[:q, :q] = d @ w4.reshape(p * p, p * p) @ d.T
+        out[mod.n_cov :, mod.n_cov :] = wmu
+        return out / self.pats.n
+
+
+def _minimize(obj, theta0, maxiter=500, hess=None):
+    """Trust-region minimization with a Fisher-scoring Hessian, L-BFGS-B as the fallback."""
     res = optimize.minimize(
-        obj.fg, theta0, jac=True, method="L-BFGS-B",
-        options={"gtol": 1e-11, "ftol": 1e-16, "maxiter": 20 * maxiter, "maxcor": 30},
+        obj.fg,
+        theta0,
+        jac=True,
+        hess=hess or obj.hess,
+        method="trust-exact",
+        options={"gtol": 1e-9, "maxiter": maxiter},
     )
-    return res
+    if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-7:
+        return res
+    return optimize.minimize(
+        obj.fg,
+        res.x if np.isfinite(res.fun) else theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-10, "ftol": 1e-16, "maxiter": 20 * maxiter, "maxcor": 30},
+    )
 
 
 def _numeric_jacobian(fun, theta, h=1e-6):
@@ -431,9 +470,11 @@ def _rmsea_ci(chisq, df, n, level=0.90):
     hi_p = (1.0 - level) / 2.0  # 0.05
 
     def bound(target):
-        f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - target if lam > 0 else (
-            stats.chi2.cdf(chisq, df) - target
-        )
+        def f(lam):
+            if lam > 0:
+                return stats.ncx2.cdf(chisq, df, lam) - target
+            return stats.chi2.cdf(chisq, df) - target
+
         if f(0.0) < 0:  # even the central chi-square puts chisq below the quantile
             return 0.0
         hi = max(chisq, 1.0)
@@ -686,7 +727,7 @@ def cfa(
         _check_variances(s, items)
         obj = _CompleteML(mod, s)
         theta0 = mod.start(s)
-        res = _minimize(obj, theta0, hess=obj.info)
+        res = _minimize(obj, theta0)
         theta = res.x
         f_min = obj.fg(theta)[0]
         chisq = n * f_min
@@ -717,10 +758,10 @@ def cfa(
         # start from the complete-data fit to the EM moments
         pre_mod = _Model(factors, items, model, meanstructure=False)
         pre = _CompleteML(pre_mod, s)
-        pre_res = _minimize(pre, pre_mod.start(s), hess=pre.info)
+        pre_res = _minimize(pre, pre_mod.start(s))
         theta0 = np.concatenate([pre_res.x, mu_sat])
         obj = _FIML(mod, pats)
-        res = _minimize(obj, theta0)
+        res = _minimize(obj, theta0, hess=obj.fixed_hess(theta0))
         theta = res.x
         sig_hat = mod.sigma(theta)
         mu_hat = theta[mod.n_cov :]
@@ -744,12 +785,26 @@ def cfa(
     converged = bool(np.isfinite(grad_max) and grad_max < 1e-5)
     if not converged:
         raise ConvergenceError(
-            f"cfa: the optimizer did not converge (max |gradient| = {grad_max:.3g}; "
-            f"{res.message})"
+            f"cfa: the optimizer did not converge (max |gradient| = {grad_max:.3g}; {res.message})"
         )
     return _assemble(
-        mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df, logl, logl_sat,
-        base_chisq, missing, int(res.nit), fiml,
+        mod,
+        model,
+        theta,
+        vcov,
+        s,
+        s_mean,
+        sig_hat,
+        mu_hat,
+        n,
+        chisq,
+        df,
+        logl,
+        logl_sat,
+        base_chisq,
+        missing,
+        int(res.nit),
+        fiml,
     )
 
 
@@ -787,11 +842,28 @@ def _std_quantities(mod: _Model, theta):
     return np.concatenate([std_all, cor, res_std])
 
 
-def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df, logl,
-              logl_sat, base_chisq, missing, nit, fiml):
-    p, m = mod.p, mod.m
+def _assemble(
+    mod,
+    model,
+    theta,
+    vcov,
+    s,
+    s_mean,
+    sig_hat,
+    mu_hat,
+    n,
+    chisq,
+    df,
+    logl,
+    logl_sat,
+    base_chisq,
+    missing,
+    nit,
+    fiml,
+):
+    p = mod.p
     items, factors = mod.items, mod.factors
-    lam, psi, phi, _ = mod.unpack(theta)
+    _, psi, phi, _ = mod.unpack(theta)
     se = np.sqrt(np.diag(vcov)) if vcov is not None else np.full(mod.q, np.nan)
     with np.errstate(invalid="ignore"):
         se = np.where(np.isfinite(se), se, np.nan)
@@ -827,8 +899,8 @@ def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df,
             sa, sa_se = std_map[pair]
             order.append((f, it, est, s_e, est * sd_lv[k], sa, sa_se))
     load_df = pd.DataFrame(
-        order, columns=["factor", "item", "estimate", "std_error", "std_lv", "std_all",
-                        "std_all_se"],
+        order,
+        columns=["factor", "item", "estimate", "std_error", "std_lv", "std_all", "std_all_se"],
     )
     z, pv = _z_p(load_df["estimate"].to_numpy(), load_df["std_error"].to_numpy())
     load_df.insert(4, "z", z)
@@ -839,11 +911,11 @@ def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df,
     rows = []
     for j, (k, ell) in enumerate(mod.phi_idx):
         est = theta[base + j]
-        rows.append((factors[ell], factors[k], est, se[base + j], std[n_l + j],
-                     std_se[n_l + j]))
+        rows.append((factors[ell], factors[k], est, se[base + j], std[n_l + j], std_se[n_l + j]))
     # lavaan order: variances first? keep lhs <= rhs in model order
-    fc = pd.DataFrame(rows, columns=["lhs", "rhs", "estimate", "std_error", "std_all",
-                                     "std_all_se"])
+    fc = pd.DataFrame(
+        rows, columns=["lhs", "rhs", "estimate", "std_error", "std_all", "std_all_se"]
+    )
     z, pv = _z_p(fc["estimate"].to_numpy(), fc["std_error"].to_numpy())
     fc.insert(4, "z", z)
     fc.insert(5, "pvalue", pv)
@@ -856,8 +928,13 @@ def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df,
     rv_se = se[mod.n_load : mod.n_load + p]
     z, pv = _z_p(rv_est, rv_se)
     rv = pd.DataFrame(
-        {"estimate": rv_est, "std_error": rv_se, "z": z, "pvalue": pv,
-         "std_all": std[n_l + n_phi :]},
+        {
+            "estimate": rv_est,
+            "std_error": rv_se,
+            "z": z,
+            "pvalue": pv,
+            "std_all": std[n_l + n_phi :],
+        },
         index=pd.Index(items, name="item"),
     )
     r2 = pd.Series(1.0 - std[n_l + n_phi :], index=pd.Index(items, name="item"), name="r2")
@@ -894,11 +971,23 @@ def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df,
     else:
         srmr = math.sqrt(np.mean(tri**2))
     fit = CFAFit(
-        npar=int(npar), n_obs=int(n), chisq=float(chisq), df=int(df), pvalue=pvalue,
-        cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), rmsea_ci_low=float(lo),
-        rmsea_ci_high=float(hi), rmsea_pvalue=rmsea_p, srmr=float(srmr), logl=float(logl),
-        unrestricted_logl=float(logl_sat), aic=float(-2.0 * logl + 2.0 * npar),
-        bic=float(-2.0 * logl + npar * math.log(n)), baseline_chisq=float(base_chisq),
+        npar=int(npar),
+        n_obs=int(n),
+        chisq=float(chisq),
+        df=int(df),
+        pvalue=pvalue,
+        cfi=float(cfi),
+        tli=float(tli),
+        rmsea=float(rmsea),
+        rmsea_ci_low=float(lo),
+        rmsea_ci_high=float(hi),
+        rmsea_pvalue=rmsea_p,
+        srmr=float(srmr),
+        logl=float(logl),
+        unrestricted_logl=float(logl_sat),
+        aic=float(-2.0 * logl + 2.0 * npar),
+        bic=float(-2.0 * logl + npar * math.log(n)),
+        baseline_chisq=float(base_chisq),
         baseline_df=int(base_df),
     )
 
@@ -914,11 +1003,23 @@ def _assemble(mod, model, theta, vcov, s, s_mean, sig_hat, mu_hat, n, chisq, df,
         vcov if vcov is not None else np.full((mod.q, mod.q), np.nan), index=names, columns=names
     )
     return CFAResult(
-        model=model, missing=missing, n_obs=int(n), converged=True, iterations=nit,
-        heywood=heywood, latent_cov_pd=latent_pd, fit=fit, loadings=load_df,
-        factor_covariances=fc, factor_correlations=fcor, residual_variances=rv, r2=r2,
-        intercepts=intercepts, sample_cov=pd.DataFrame(s, index=items, columns=items),
-        implied_cov=pd.DataFrame(sig_hat, index=items, columns=items), vcov=vc,
+        model=model,
+        missing=missing,
+        n_obs=int(n),
+        converged=True,
+        iterations=nit,
+        heywood=heywood,
+        latent_cov_pd=latent_pd,
+        fit=fit,
+        loadings=load_df,
+        factor_covariances=fc,
+        factor_correlations=fcor,
+        residual_variances=rv,
+        r2=r2,
+        intercepts=intercepts,
+        sample_cov=pd.DataFrame(s, index=items, columns=items),
+        implied_cov=pd.DataFrame(sig_hat, index=items, columns=items),
+        vcov=vc,
         heywood_items=heywood_items,
     )
 
@@ -952,15 +1053,17 @@ class FactorStatisticResult(Result):
 def _std_loadings_by_factor(source, func: str) -> dict[str, np.ndarray]:
     if isinstance(source, CFAResult):
         ld = source.loadings
-        return {f: ld.loc[ld["factor"] == f, "std_all"].to_numpy(dtype=float)
-                for f in source.model}
+        return {f: ld.loc[ld["factor"] == f, "std_all"].to_numpy(dtype=float) for f in source.model}
     if isinstance(source, Mapping):
         out = {}
         for f, vals in source.items():
-            arr = np.asarray(list(vals.values()) if isinstance(vals, Mapping) else vals,
-                             dtype=float)
+            arr = np.asarray(
+                list(vals.values()) if isinstance(vals, Mapping) else vals, dtype=float
+            )
             if arr.ndim != 1 or arr.size < 1 or not np.all(np.isfinite(arr)):
-                raise DataError(f"{func}: factor {f!r} needs a list of finite standardized loadings")
+                raise DataError(
+                    f"{func}: factor {f!r} needs a list of finite standardized loadings"
+                )
             out[str(f)] = arr
         if not out:
             raise DataError(f"{func}: no factors given")
@@ -1034,9 +1137,9 @@ def composite_reliability(source, *, variant: str = "formula") -> FactorStatisti
     _check_option(variant, ("formula", "semtools"), "variant", "composite_reliability")
     rows = {}
     if variant == "formula":
-        for f, l in _std_loadings_by_factor(source, "composite_reliability").items():
-            num = l.sum() ** 2
-            rows[f] = (float(num / (num + np.sum(1.0 - l**2))), l.size)
+        for f, ld in _std_loadings_by_factor(source, "composite_reliability").items():
+            num = ld.sum() ** 2
+            rows[f] = (float(num / (num + np.sum(1.0 - ld**2))), ld.size)
     else:
         for f, (lam, phi, sub) in _semtools_parts(source, "composite_reliability").items():
             rows[f] = (float(lam.sum() ** 2 * phi / sub.sum()), lam.size)
@@ -1084,8 +1187,8 @@ def ave(source, *, variant: str = "formula") -> FactorStatisticResult:
     _check_option(variant, ("formula", "semtools"), "variant", "ave")
     rows = {}
     if variant == "formula":
-        for f, l in _std_loadings_by_factor(source, "ave").items():
-            rows[f] = (float(np.sum(l**2) / l.size), l.size)
+        for f, ld in _std_loadings_by_factor(source, "ave").items():
+            rows[f] = (float(np.sum(ld**2) / ld.size), ld.size)
     else:
         for f, (lam, phi, sub) in _semtools_parts(source, "ave").items():
             rows[f] = (float(phi * np.sum(lam**2) / np.trace(sub)), lam.size)
@@ -1308,10 +1411,12 @@ def fornell_larcker(cfa_result: CFAResult, *, variant: str = "formula") -> Forne
             ok = bool(root[i] > abs(c) and root[j] > abs(c))
             rows.append((factors[i], factors[j], c, root[i], root[j], ok))
     pairs = pd.DataFrame(
-        rows, columns=["factor_1", "factor_2", "correlation", "sqrt_ave_1", "sqrt_ave_2",
-                       "passed"],
+        rows,
+        columns=["factor_1", "factor_2", "correlation", "sqrt_ave_1", "sqrt_ave_2", "passed"],
     )
     return FornellLarckerResult(
-        variant=variant, passed=bool(pairs["passed"].all()) if len(pairs) else True,
-        matrix=pd.DataFrame(mat, index=factors, columns=factors), pairs=pairs,
+        variant=variant,
+        passed=bool(pairs["passed"].all()) if len(pairs) else True,
+        matrix=pd.DataFrame(mat, index=factors, columns=factors),
+        pairs=pairs,
     )

@@ -1,6 +1,7 @@
 # Reference values for servicestudy.validity (cfa, composite reliability, AVE, HTMT).
 # Run from the repository root:  Rscript tests/reference/validity.R
-# Writes tests/reference/validity.json, validity_missing.csv and validity_heywood.csv.
+# Writes tests/reference/validity.json, validity_missing.csv, validity_heywood.csv and
+# validity_npd.csv.
 suppressPackageStartupMessages({library(lavaan); library(semTools); library(jsonlite)})
 out_dir <- "tests/reference"
 
@@ -64,6 +65,33 @@ write.csv(heywood$data, file.path(out_dir, "validity_heywood.csv"), row.names = 
 backh <- read.csv(file.path(out_dir, "validity_heywood.csv"))
 stopifnot(isTRUE(all.equal(backh, heywood$data, tolerance = 0)))
 
+## ---- data set 3: latent covariance matrix not positive definite (|r| > 1) ----
+npd <- NULL
+for (seed in 1:500) {
+  set.seed(1000 + seed)
+  m <- 80
+  e3 <- MASS::mvrnorm(m, c(0, 0), matrix(c(1, .97, .97, 1), 2))
+  l3 <- c(.7, .6, .65, .7, .6, .65)
+  x3 <- cbind(sapply(1:3, function(j) l3[j] * e3[, 1] + sqrt(1 - l3[j]^2) * rnorm(m)),
+              sapply(4:6, function(j) l3[j] * e3[, 2] + sqrt(1 - l3[j]^2) * rnorm(m)))
+  x3 <- round(x3, 4)
+  colnames(x3) <- c("u1", "u2", "u3", "v1", "v2", "v3")
+  d3 <- as.data.frame(x3)
+  w <- NULL
+  fit3 <- withCallingHandlers(
+    cfa("U =~ u1 + u2 + u3\nV =~ v1 + v2 + v3", d3),
+    warning = function(wn) { w <<- c(w, conditionMessage(wn)); invokeRestart("muffleWarning") })
+  if (lavInspect(fit3, "converged") && min(eigen(lavInspect(fit3, "cov.lv"))$values) < 0 &&
+      all(diag(lavInspect(fit3, "est")$theta) > 0)) {
+    npd <- list(seed = 1000 + seed, data = d3, fit = fit3, warnings = w)
+    break
+  }
+}
+stopifnot(!is.null(npd))
+write.csv(npd$data, file.path(out_dir, "validity_npd.csv"), row.names = FALSE)
+backn <- read.csv(file.path(out_dir, "validity_npd.csv"))
+stopifnot(isTRUE(all.equal(backn, npd$data, tolerance = 0)))
+
 ## ---- helpers ----
 fm_names <- c("npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
               "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr", "logl",
@@ -116,6 +144,9 @@ b_fiml$warnings <- ff$warnings
 b_hey <- block(heywood$fit, "lavaan::cfa('H =~ h1 + h2 + h3\\nK =~ k1 + k2 + k3', heywood)")
 b_hey$warnings <- if (is.null(heywood$warnings)) character(0) else unique(heywood$warnings)
 b_hey$seed <- heywood$seed
+b_npd <- block(npd$fit, "lavaan::cfa('U =~ u1 + u2 + u3\\nV =~ v1 + v2 + v3', npd)")
+b_npd$warnings <- if (is.null(npd$warnings)) character(0) else unique(npd$warnings)
+b_npd$seed <- npd$seed
 
 ## HTMT on listwise-complete rows
 cc <- na.omit(dat)
@@ -155,6 +186,9 @@ res <- list(
   cfa_listwise = b_list,
   cfa_fiml = b_fiml,
   cfa_heywood = b_hey,
+  data_npd = list(file = "validity_npd.csv", n_rows = nrow(npd$data),
+                  model = "U =~ u1 + u2 + u3\nV =~ v1 + v2 + v3"),
+  cfa_npd = b_npd,
   htmt = ht
 )
 write_json(res, file.path(out_dir, "validity.json"), digits = NA, auto_unbox = TRUE,
