@@ -113,3 +113,23 @@ def test_kmo_bartlett_efa_from_chunks_equal_in_memory(items_with_gaps):
     assert bartlett_chunked(m).statistic == pytest.approx(bartlett(df).statistic, rel=1e-10)
     a, b = efa_chunked(m, 2).loadings, efa(df, 2).loadings
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "HC3"])
+def test_ols_from_chunks_equals_in_memory(tmp_path, cov_type):
+    from servicestudy import ols
+    from servicestudy.chunked import ols_chunked
+
+    df = _likert(4000, 5, seed=9, miss=0.01)
+    rng = np.random.default_rng(4)
+    df["y"] = 0.5 * df["i0"] - 0.3 * df["i1"] + 0.2 * df["i2"] + rng.standard_normal(len(df)) * (1 + 0.3 * df["i3"].fillna(3))
+    path = tmp_path / "d.parquet"
+    df.to_parquet(path)
+    preds = ["i0", "i1", "i2", "i3", "i4"]
+    full = ols(df, "y", preds, cov_type=cov_type)
+    part = ols_chunked(path, "y", preds, cov_type=cov_type)
+    cols = ["estimate", "std_error", "statistic", "ci_low", "ci_high"]
+    np.testing.assert_allclose(part.coefficients[cols].to_numpy(), full.coefficients.loc[part.coefficients.index, cols].to_numpy(), rtol=1e-9)
+    assert part.r2 == pytest.approx(full.r2, rel=1e-10)
+    assert part.f_statistic == pytest.approx(full.f_statistic, rel=1e-10)
+    assert (part.n_obs, part.n_dropped) == (full.n_obs, full.n_dropped)

@@ -38,6 +38,7 @@ from .errors import DataError
 
 __all__ = [
     "ChunkedAlpha",
+    "ChunkedOLS",
     "Moments",
     "alpha_chunked",
     "bartlett_chunked",
@@ -46,6 +47,7 @@ __all__ = [
     "moments",
     "moments_dask",
     "moments_parquet",
+    "ols_chunked",
     "parquet_batches",
 ]
 
@@ -181,12 +183,12 @@ def moments(
     total: Moments | None = None
     for frame in batches:
         x = _as_matrix(frame, cols)
+        seen = x.shape[0]
         if listwise:
             x = x[~np.isnan(x).any(axis=1)]
-        if total is None:
-            total = _batch_moments(x, cols, _first_shift(x))
-        else:
-            total = total.merge(_batch_moments(x, cols, total.shift))
+        part = _batch_moments(x, cols, _first_shift(x) if total is None else total.shift)
+        part = dataclasses.replace(part, n_rows=seen)
+        total = part if total is None else total.merge(part)
     if total is None:
         raise DataError("no data: the input yielded no batches", expected="at least one row")
     return total
@@ -293,3 +295,124 @@ def efa_chunked(m: Moments, n_factors: int, *, method: str = "minres", rotation:
 
     res = _efa_from_corr(m.corr().to_numpy(), m.n_rows, int(n_factors), method, rotation, np_obs=m.n)
     return _efa_result(res, list(m.columns), method, rotation, m.n_rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkedOLS(Result):
+    """OLS fitted from accumulated cross-products (see :func:`ols_chunked`)."""
+
+    outcome: str
+    cov_type: str
+    n_obs: int
+    n_dropped: int
+    r2: float
+    adj_r2: float
+    f_statistic: float
+    f_pvalue: float
+    sigma: float
+    coefficients: pd.DataFrame = dataclasses.field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.coefficients
+
+
+def ols_chunked(
+    batches: Any,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    cov_type: str = "nonrobust",
+    conf_level: float = 0.95,
+) -> ChunkedOLS:
+    """Ordinary least squares from cross-products accumulated in batches.
+
+    Parameters
+    ----------
+    batches
+        A Parquet path, or a callable returning a fresh iterable of DataFrames (robust
+        standard errors need a second pass over the data).
+    outcome, predictors
+        Column names. Rows missing any of them are dropped (listwise) and counted.
+    cov_type
+        ``"nonrobust"``, ``"HC0"``, ``"HC1"`` or ``"HC3"`` (as ``sandwich::vcovHC``).
+
+    Notes
+    -----
+    Pass 1 accumulates ``Z'Z`` for ``Z = [1, y, X] - shift``; slopes are invariant to the shift
+    and the intercept and its covariance are mapped back with ``beta = M beta_z``,
+    ``V = M V_z M'``. HC standard errors need each row's residual and leverage, so pass 2
+    accumulates ``sum d_i d_i' e_i^2 / (1 - h_i)^k`` (k = 0 for HC0/HC1, 2 for HC3).
+    The results equal :func:`servicestudy.ols` (tested).
+    """
+    from scipy import stats
+
+    allowed = ("nonrobust", "HC0", "HC1", "HC3")
+    if cov_type not in allowed:
+        raise DataError(f"The 'cov_type' parameter of ols_chunked must be one of {', '.join(map(repr, allowed))}. "
+                        f"Got {cov_type!r} instead.")
+    cols = [outcome, *predictors]
+    if isinstance(batches, (str, Path)):
+        path = batches
+
+        def batches() -> Iterable[pd.DataFrame]:
+            return parquet_batches(path, columns=cols)
+
+    m = moments(batches(), columns=cols, listwise=True)
+    n = int(m.n[0, 0])
+    p = len(predictors)
+    if n <= p + 1:
+        raise DataError(f"too few complete rows for the model: {n}", expected=f"more than {p + 1}")
+    # shifted sums: y is column 0, X columns 1..p
+    sums = np.diag(m.s)  # sum of shifted values per column (listwise: all rows complete)
+    zz = m.ss
+    a = np.empty((p + 1, p + 1))
+    a[0, 0] = n
+    a[0, 1:] = a[1:, 0] = sums[1:]
+    a[1:, 1:] = zz[1:, 1:]
+    xty = np.concatenate([[sums[0]], zz[1:, 0]])
+    try:
+        a_inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise DataError("the predictors are perfectly collinear", value=list(predictors)) from None
+    beta_z = a_inv @ xty
+    yy = zz[0, 0]
+    rss = yy - beta_z @ xty
+    tss = yy - sums[0] ** 2 / n
+    df_resid = n - p - 1
+    sigma2 = rss / df_resid
+    if cov_type == "nonrobust":
+        v_z = sigma2 * a_inv
+    else:
+        meat = np.zeros((p + 1, p + 1))
+        shift = m.shift
+        for frame in batches():
+            z = _as_matrix(frame, cols)
+            z = z[~np.isnan(z).any(axis=1)] - shift
+            d = np.column_stack([np.ones(len(z)), z[:, 1:]])
+            e = z[:, 0] - d @ beta_z
+            w = e**2
+            if cov_type == "HC3":
+                h = np.einsum("ij,jk,ik->i", d, a_inv, d)
+                w = w / (1.0 - h) ** 2
+            meat += (d * w[:, None]).T @ d
+        v_z = a_inv @ meat @ a_inv
+        if cov_type == "HC1":
+            v_z = v_z * n / df_resid
+    # map back from shifted coordinates: intercept = a_z - b . shift_x
+    mm = np.eye(p + 1)
+    mm[0, 1:] = -m.shift[1:]
+    beta = mm @ beta_z
+    beta[0] += m.shift[0]
+    v = mm @ v_z @ mm.T
+    se = np.sqrt(np.diag(v))
+    t = beta / se
+    q = stats.t.ppf(0.5 + conf_level / 2, df_resid)
+    terms = ["Intercept", *predictors]
+    coef = pd.DataFrame({"estimate": beta, "std_error": se, "statistic": t,
+                         "pvalue": 2 * stats.t.sf(np.abs(t), df_resid),
+                         "ci_low": beta - q * se, "ci_high": beta + q * se}, index=pd.Index(terms, name="term"))
+    r2 = 1.0 - rss / tss
+    f = ((tss - rss) / p) / sigma2
+    return ChunkedOLS(outcome=outcome, cov_type=cov_type, n_obs=n, n_dropped=int(m.n_rows - n), r2=float(r2),
+                      adj_r2=float(1 - (1 - r2) * (n - 1) / df_resid), f_statistic=float(f),
+                      f_pvalue=float(stats.f.sf(f, p, df_resid)), sigma=float(np.sqrt(sigma2)), coefficients=coef)
