@@ -224,6 +224,8 @@ def test_bad_input(data):
     assert "1 member" in t.loc["tiny", "note"]
     assert np.isnan(t.loc["tiny", "p_adjusted"])
     assert (res.n_tests, res.n_failed) == (2, 1)
+    assert res.table["n_obs"].dtype.kind == "i"
+    assert t.loc["tiny", "n_obs"] == data["y"].notna().sum()
     assert t.loc["gender", "p_adjusted"] == pytest.approx(
         p_adjust(t.loc[["gender", "edu"], "pvalue"].to_numpy(), "holm")[0], rel=1e-15)
     with pytest.raises(DataError, match="not numeric"):

@@ -932,7 +932,8 @@ def compare_groups(
             try:
                 row.update(_one_comparison(data, y, g, k, parametric))
             except DataError as exc:  # flagged row: the rest of the family still runs
-                row.update(test=None, n_obs=np.nan, n_dropped=np.nan, statistic=np.nan,
+                ok = int((data[y].notna() & data[g].notna()).sum())
+                row.update(test=None, n_obs=ok, n_dropped=len(data) - ok, statistic=np.nan,
                            df=np.nan, df2=np.nan, pvalue=np.nan, effect_size=np.nan,
                            effect_size_name=None, estimate=np.nan, note=str(exc))
             rows.append(row)
