@@ -181,3 +181,30 @@ def test_shipped_margins_rake_the_bundled_wave():
     res = rake(coded.data, m)
     assert res.converged
     assert res.design_effect < 1.1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.2, 0.8), st.floats(0.2, 0.8))
+def test_rake_meets_feasible_margins(seed, pg, pr):
+    rng = np.random.default_rng(seed)
+    n = 60
+    d = pd.DataFrame({"g": rng.choice(["a", "b"], n), "r": rng.choice(["x", "y", "z"], n)})
+    # every cell occupied, so any positive margins are attainable
+    d.loc[:5, ["g", "r"]] = [["a", "x"], ["a", "y"], ["a", "z"], ["b", "x"], ["b", "y"], ["b", "z"]]
+    res = rake(d, {"g": {"a": pg, "b": 1 - pg}, "r": {"x": pr, "y": (1 - pr) / 2, "z": (1 - pr) / 2}},
+               max_iter=1000)
+    w = res.weights
+    assert (w > 0).all()
+    assert w.sum() == pytest.approx(n)
+    assert w[d["g"] == "a"].sum() / n == pytest.approx(pg, abs=1e-9)
+    assert w[d["r"] == "x"].sum() / n == pytest.approx(pr, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-100, 100), min_size=3, max_size=40), st.floats(0.1, 10))
+def test_equal_weights_give_the_srs_standard_error(values, c):
+    y = np.asarray(values)
+    d = pd.DataFrame({"y": y})
+    t = weighted_mean(d, "y", np.full(len(y), c)).table
+    assert t["estimate"].iloc[0] == pytest.approx(y.mean(), rel=1e-9, abs=1e-9)
+    assert t["std_error"].iloc[0] == pytest.approx(y.std(ddof=1) / np.sqrt(len(y)), rel=1e-7, abs=1e-9)
