@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refs import REFERENCE, load_reference
 from servicestudy.errors import ConvergenceError, DataError, WeightingError
