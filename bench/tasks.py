@@ -75,18 +75,29 @@ def ours(task: str, df: pd.DataFrame, args: argparse.Namespace):
         r = screen(df, None, items=list(df.columns))
         return {"flags": int(r.flags.shape[0]) if hasattr(r, "flags") else None}
     if task == "chunked_pipeline":
+        # the whole beyond-memory path: Parquet batches -> moments -> alpha per 5-item scale,
+        # KMO, Bartlett, EFA (3 factors) and a two-pass HC3 OLS of the last item on the first six
         from servicestudy import chunked
-        from servicestudy.reliability import _alpha_from_cov, _bartlett_from_corr, _kmo_from_corr
 
         path = Path(args.data) / f"likert_{len(df)}_{df.shape[1]}.parquet"
+        del df
         t0 = time.perf_counter()
-        m = chunked.moments_parquet(path, columns=list(df.columns))
-        cov, cor = m.cov().to_numpy(), m.corr().to_numpy()
-        a = _alpha_from_cov(cov, m.n_rows)
-        kmo_overall = _kmo_from_corr(cor)[0]
-        bart = _bartlett_from_corr(cor, m.n_rows)
-        return {"alpha": a["alpha"] if isinstance(a, dict) and "alpha" in a else a, "kmo": kmo_overall,
-                "bartlett": bart[0], "_seconds": time.perf_counter() - t0}
+        cols = [f"q{j + 1:02d}" for j in range(args.k)]
+        m = chunked.moments_parquet(path, columns=cols)
+        alphas = []
+        for start in range(0, args.k, 5):
+            sub = cols[start : start + 5]
+            idx = [cols.index(c) for c in sub]
+            sm = chunked.Moments(tuple(sub), m.n_rows, m.shift[idx], m.n[np.ix_(idx, idx)], m.s[np.ix_(idx, idx)],
+                                 m.q[np.ix_(idx, idx)], m.ss[np.ix_(idx, idx)], m.n_nonempty)
+            alphas.append(chunked.alpha_chunked(sm).alpha)
+        k = chunked.kmo_chunked(m).overall
+        b = chunked.bartlett_chunked(m).statistic
+        e = chunked.efa_chunked(m, 3)
+        o = chunked.ols_chunked(path, cols[-1], cols[:6], cov_type="HC3")
+        return {"alpha_first": alphas[0], "kmo": k, "bartlett": b,
+                "h2_sum": float(np.sum(e.communalities)), "b1": float(o.coefficients["estimate"].iloc[1]),
+                "_seconds": time.perf_counter() - t0}
     raise SystemExit(f"unknown task {task}")
 
 
