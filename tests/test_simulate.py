@@ -489,3 +489,15 @@ def test_cli_formats(tmp_path):
     assert cli_main(["simulate", "--n", "30", "--seed", "1", "--out", str(tmp_path / "w.sav")]) == 0
     assert cli_main(["simulate", "--n", "30", "--out", str(tmp_path / "w.xlsx"), "--format", "csv"]) == 2
     assert "秒" in (tmp_path / "w.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("first", ["import servicestudy.simulate", "from servicestudy.simulate import NO_DEFECTS"])
+def test_package_level_simulate_is_callable_in_any_import_order(first):
+    # the module and its main function share a name; a submodule import must not shadow it
+    import subprocess
+    import sys
+
+    code = f"{first}\nimport servicestudy as ss\nprint(ss.simulate(5, seed=1).responses.shape[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "5"

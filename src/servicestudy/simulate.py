@@ -41,6 +41,8 @@ import itertools
 import json
 import math
 import re
+import sys as _sys
+import types as _types
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -1081,3 +1083,19 @@ def write_truth(truth: Mapping[str, Any], path: str | Path) -> Path:
     """Write ``SimulatedWave.truth`` as pretty-printed JSON (UTF-8, sorted keys, full precision)."""
     text = json.dumps(_jsonable(truth), ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
     return atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+class _CallableModule(_types.ModuleType):
+    """This module shares its name with its main function (``servicestudy.simulate``).
+
+    Importing the submodule (``import servicestudy.simulate`` or ``from servicestudy.simulate
+    import ...``) sets the package attribute ``servicestudy.simulate`` to the module, which
+    would shadow the function that ``servicestudy.__init__`` exports lazily. Making the module
+    callable keeps ``servicestudy.simulate(n, seed=...)`` working in either import order.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SimulatedWave:
+        return simulate(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
