@@ -241,3 +241,100 @@ def test_scrub_index_and_random_key(monkeypatch):
     assert report["linkable_across_runs"] is False
     assert "random" in report["key_source"]
     assert all(v.startswith("R-") for v in clean.index)
+
+
+# --- end to end: identifiers typed into a raw export never reach processed data -----------------
+
+INJECTED = {
+    "id_number": VALID_ID,
+    "mobile": "13957712345",
+    "email": "zhang.wei1988@example.com",
+    "ipv4": "203.0.113.77",
+    "wechat": "zw_19880712",
+    "name": "欧阳明",
+}
+IP_IN_COLUMN = "198.51.100.99"
+
+
+def make_identified_export(path, *, n: int = 120, seed: int = 11):
+    """A simulated Wenjuanxing export whose open answers carry one identifier of every kind
+    (and the platform's IP column, which always holds IP addresses)."""
+    from servicestudy.simulate import simulate, write_wenjuanxing
+
+    responses = simulate(n, seed=seed).responses.copy()
+    texts = [
+        f"我叫{INJECTED['name']}，希望改进服务。",
+        f"身份证号{INJECTED['id_number']}，办证太慢。",
+        f"有问题请打电话 {INJECTED['mobile'][:3]}-{INJECTED['mobile'][3:7]}-{INJECTED['mobile'][7:]}",
+        f"邮箱 {INJECTED['email']} 欢迎联系",
+        f"加我微信号：{INJECTED['wechat']}",
+        f"网上办事时IP {INJECTED['ipv4']} 被封了",
+    ]
+    for k, text in enumerate(texts):
+        responses.loc[responses.index[k], "suggestion"] = text
+    responses.loc[responses.index[0], "ip"] = IP_IN_COLUMN
+    write_wenjuanxing(responses, path)
+    return path
+
+
+def _leaks(text: str) -> list[str]:
+    found = [v for v in (*INJECTED.values(), IP_IN_COLUMN) if v in text]
+    if "139-5771-2345" in text:
+        found.append("139-5771-2345")
+    return found
+
+
+def _frame_text(df: pd.DataFrame) -> str:
+    return df.reset_index().astype(str).to_csv(index=False)
+
+
+@pytest.fixture(scope="module")
+def identified_export(tmp_path_factory):
+    return make_identified_export(tmp_path_factory.mktemp("raw") / "wave_pii.xlsx")
+
+
+def test_injected_identifiers_are_in_the_raw_export(identified_export):
+    from servicestudy.io import read_export
+
+    raw = read_export(identified_export, "k_station")
+    text = _frame_text(raw.data)
+    assert sorted(_leaks(text)) == sorted(
+        [v for k, v in INJECTED.items() if k != "mobile"] + [IP_IN_COLUMN, "139-5771-2345"]
+    )
+
+
+def test_no_identifier_reaches_processed_files(identified_export, tmp_path, monkeypatch, capsys):
+    from servicestudy.cli import main
+
+    monkeypatch.setenv("SERVICESTUDY_KEY", KEY)
+    out = tmp_path / "processed"
+    assert main(["code", str(identified_export), "--out", str(out)]) == 0
+    capsys.readouterr()
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert {p.suffix for p in files} >= {".parquet", ".csv", ".json"}
+    for p in files:
+        if p.suffix == ".parquet":
+            df = pd.read_parquet(p)
+            text = _frame_text(df)
+            assert "ip" not in df.columns
+            suggestion = df["suggestion"].dropna().tolist()
+            assert "我叫[姓名]，希望改进服务。" in suggestion
+            assert "身份证号[身份证号]，办证太慢。" in suggestion
+            assert find_identifiers(df.drop(columns=["resp_id"])).empty
+        else:
+            text = p.read_text(encoding="utf-8-sig")
+        assert _leaks(text) == [], p.name
+    prov = (out / "responses_provenance.json").read_text(encoding="utf-8")
+    assert '"linkable_across_runs": true' in prov
+
+
+def test_no_identifier_reaches_prepared_report_data(identified_export, tmp_path):
+    from servicestudy.report import load_prepared, prepare
+
+    folder = tmp_path / "prepared"
+    prepare(identified_export).save(folder)
+    for p in sorted(folder.iterdir()):
+        text = _frame_text(pd.read_parquet(p)) if p.suffix == ".parquet" else p.read_text(encoding="utf-8")
+        assert _leaks(text) == [], p.name
+    data = load_prepared(folder).data
+    assert "[手机号]" in " ".join(data["suggestion"].dropna())

@@ -531,6 +531,7 @@ def scrub(
     *,
     key: bytes | str | PseudonymKey | None = None,
     threshold: float = 0.5,
+    pseudonymize_ids: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Remove direct identifiers from a survey table before it is written anywhere.
 
@@ -554,6 +555,10 @@ def scrub(
         The pseudonym key; default: see :func:`resolve_key`.
     threshold
         Share of cells above which a column counts as an identifier column.
+    pseudonymize_ids
+        ``False`` skips step 3 and keeps the platform's respondent numbers (sequence numbers,
+        not identifiers by themselves), so that an intermediate file stays deterministic
+        without a key and can be traced back to the raw export; no key is then needed.
 
     Returns
     -------
@@ -578,7 +583,7 @@ def scrub(
     cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     if not isinstance(df, pd.DataFrame):
         raise DataError("scrub needs a DataFrame", value=type(df).__name__)
-    pkey = resolve_key(key)
+    pkey = resolve_key(key) if pseudonymize_ids else None
     out = df.copy()
     dropped: dict[str, str] = {}
     meta: Mapping[str, Any] = cb.meta
@@ -597,10 +602,10 @@ def scrub(
             out = out.drop(columns=[c])
 
     pseudonymized = None
-    if id_col is not None and id_col in out.columns:
+    if pkey is not None and id_col is not None and id_col in out.columns:
         out[id_col] = pseudonymize(out[id_col], key=pkey)
         pseudonymized = id_col
-    if id_col is not None and out.index.name == id_col:
+    if pkey is not None and id_col is not None and out.index.name == id_col:
         out.index = pd.Index(pseudonymize(pd.Series(out.index), key=pkey).tolist(), name=id_col, dtype="str")
         pseudonymized = id_col
 
@@ -624,7 +629,7 @@ def scrub(
         "n_pseudonyms": int(out[id_col].nunique()) if pseudonymized and id_col in out.columns else 0,
         "masked": dict(sorted(counts.items())),
         "masked_cells": masked_cells,
-        "key_source": pkey.source,
-        "linkable_across_runs": pkey.linkable,
+        "key_source": pkey.source if pkey is not None else None,
+        "linkable_across_runs": pkey.linkable if pkey is not None else None,
     }
     return out, report
