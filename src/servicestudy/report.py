@@ -192,6 +192,10 @@ class Prepared:
         folder.mkdir(parents=True, exist_ok=True)
         data = self.data.copy()
         data = data.drop(columns=[c for c in _identifier_columns(self.codebook) if c in data.columns])
+        # privacy (issue 8): mask identifiers typed into free text, drop identifier-valued columns
+        from .privacy import scrub
+
+        data, _ = scrub(data, self.codebook, pseudonymize_ids=False)
         buf = io.BytesIO()
         data.to_parquet(buf, index=True)
         atomic_write_bytes(folder / "data.parquet", buf.getvalue())
