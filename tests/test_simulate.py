@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from servicestudy.cli import main as cli_main
@@ -501,3 +503,38 @@ def test_package_level_simulate_is_callable_in_any_import_order(first):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "5"
+
+
+def test_code_download_and_csv_code_to_the_same_answers_as_the_text_download(tmp_path):
+    from servicestudy.coding import code_responses
+    from servicestudy.io import read_export
+
+    wave = simulate(120, seed=13)
+    answers = {}
+    for name, download in (("t.xlsx", "text"), ("c.xlsx", "code"), ("c.csv", "code"), ("t.csv", "text")):
+        write_wenjuanxing(wave.responses, tmp_path / name, download=download)
+        raw = read_export(tmp_path / name, CB)
+        assert raw.unmatched == (), name
+        coded = code_responses(raw, CB, errors="collect")
+        assert len(coded.problems) == 0, name
+        answers[name] = coded.answers[list(CB.items)].reset_index(drop=True)
+    for name in ("c.xlsx", "c.csv", "t.csv"):
+        pd.testing.assert_frame_equal(answers[name], answers["t.xlsx"], check_dtype=False)
+    want = wave.responses[list(CB.items)].astype(float)
+    want = want.mask(want == 6)  # 不清楚 is a missing code of agree5
+    np.testing.assert_array_equal(answers["t.xlsx"].to_numpy(dtype=float), want.to_numpy())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 25))
+def test_text_table_decodes_back_to_the_responses(seed, n):
+    # law: decoding the text download with the codebook's labels gives the simulated codes
+    wave = simulate(n, seed=seed)
+    t = wenjuanxing_table(wave.responses, download="text")
+    qs = {it: h for h in t.columns for it, item in CB.items.items() if h.endswith(f"({item.zh})")}
+    for item, head in qs.items():
+        scale = CB.scale_of(item)
+        inv = {lv.zh: lv.code for lv in (*scale.levels, *scale.missing)}
+        got = np.array([np.nan if v is None else inv[v] for v in t[head]], dtype=float)
+        np.testing.assert_array_equal(got, wave.responses[item].to_numpy(dtype=float))
+    assert len(qs) == 30
