@@ -142,6 +142,9 @@ def test_alpha_weighted_matches_cov_wt(bfi):
         assert res.alpha == pytest.approx(t["raw_alpha"], rel=CLOSED)
         assert res.std_alpha == pytest.approx(t["std.alpha"], rel=CLOSED)
         assert res.g6 == pytest.approx(t["G6(smc)"], rel=CLOSED)
+        sds = block["alpha_weighted_listwise"]["item_sd"]
+        for item, sd in sds.items():
+            assert res.items.loc[item, "sd"] == pytest.approx(sd, rel=CLOSED)
 
 
 def test_unit_weights_change_nothing(bfi):

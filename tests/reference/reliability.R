@@ -12,6 +12,7 @@ capture <- function(expr) {
     message = function(m) { msgs <<- c(msgs, conditionMessage(m)); invokeRestart("muffleMessage") })
   list(value = val, warnings = unique(warns), messages = unique(msgs))
 }
+options(mc.cores = 1)  # psych bootstraps via parallel::mclapply: one core keeps set.seed reproducible
 out_dir <- "tests/reference"
 data(bfi, package = "psych")
 items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("N", 1:5))
@@ -71,7 +72,7 @@ for (s in names(scales)) {
                           item_stats = m2l(al$item.stats)),
     alpha_weighted_listwise = list(
       call = "psych::alpha(cov.wt(x_complete, wt = w/sum(w), method = 'unbiased')$cov)",
-      total = as.list(aw$total)),
+      total = as.list(aw$total), item_sd = as.list(sqrt(diag(cw)))),
     splitHalf = list(maxrb = sh$maxrb, minrb = sh$minrb, meanr = sh$meanr, alpha = sh$alpha,
                      lambda2 = sh$lambda2, lambda6 = sh$lambda6, av.r = sh$av.r, med.r = sh$med.r),
     omega_1factor = list(omega_h = om1$omega_h, omega_tot = om1$omega.tot, alpha = om1$alpha,
