@@ -34,7 +34,7 @@ from ._atomic import atomic_write_bytes, atomic_write_with, safe_join
 from ._guards import check_file
 from ._spreadsheet import neutralize
 from .codebook import Codebook, normalize_label
-from .errors import ReadError, SchemaError, ServicestudyError
+from .errors import OutputError, ReadError, SchemaError, ServicestudyError
 from .privacy import scrub
 
 __all__ = [
@@ -171,8 +171,15 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
             ) from None
     try:
         return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # UTF-8 Chinese text before the first invalid byte: mixed encodings, which a GB18030
+        # fallback would garble silently (issue 8)
+        if sum(ord(ch) >= 0x800 for ch in raw[: exc.start].decode("utf-8-sig", "replace")) >= 2:
+            raise ReadError(
+                f"mixed text encodings: UTF-8 up to byte {exc.start}, then not UTF-8",
+                file=path, row=raw[: exc.start].count(b"\n") + 1, value=raw[exc.start : exc.start + 4],
+                expected="one encoding for the whole file (re-save it as UTF-8)",
+            ) from None
     try:
         return raw.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
@@ -619,7 +626,16 @@ def _read(
             value_labels=value_labels, user_missing=user_missing, sheet=sheet_name,
         )
 
-    pos, by_header = _match_headers(headers, codebook, alt)
+    try:
+        pos, by_header = _match_headers(headers, codebook, alt)
+    except SchemaError as exc:  # name the file (issue 8)
+        exc.file = exc.file or str(path)
+        raise
+    for j, h in enumerate(headers):  # "X" twice: the second became "X.1" and matches nothing
+        dup = re.fullmatch(r"(.+)\.(\d+)", h)
+        if j not in pos and dup and any(headers[i] == dup.group(1) and i in pos for i in range(j)):
+            raise SchemaError(f"duplicate header (columns {headers.index(dup.group(1)) + 1} and {j + 1})",
+                              file=path, column=dup.group(1), expected="each header once")
     data = df[sorted(pos)].copy()
     data.columns = [pos[j] for j in sorted(pos)]
     present = set(data.columns) | {c.split("__", 1)[0] for c in data.columns if "__" in c}
@@ -755,7 +771,8 @@ def write_processed(
     from . import __version__
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name.startswith("."):
-        raise ValueError(f"The 'name' parameter of write_processed must be a plain file name. Got {name!r} instead.")
+        raise OutputError("output name is not a plain file name (it could escape its folder)", file=name,
+                          expected="letters, digits, '_', '-' or '.' such as 'responses'")
     out = Path(out_dir)
     codebook: Codebook = coded.codebook
     data, privacy_record = scrub(coded.data, codebook, key=key)
