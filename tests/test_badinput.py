@@ -147,6 +147,14 @@ BILLION_LAUGHS = "\n".join(
     ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     + [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
 ) + "\n"
+NESTED_LAUGHS = (
+    "format: servicestudy-codebook\nversion: 1\nextra:\n"
+    + "".join(f"  {line}\n" for line in BILLION_LAUGHS.splitlines())
+    + "study: {id: demo, notes: *i}\n"
+    "scales:\n  s: {levels: [{code: 1, zh: 是, en: yes}, {code: 2, zh: 否, en: no}]}\n"
+    "constructs:\n  c: {zh: 甲, en: A}\n"
+    "items:\n  - {id: A1, zh: 题一, en: Q1, scale: s, construct: c}\n"
+)
 YAML_SYNTAX = "format: servicestudy-codebook\nversion: 1\nitems:\n  - {id: A1, zh: 甲\n  - {id: A2}\n"
 UNKNOWN_KEY = (
     "format: servicestudy-codebook\nversion: 1\nstudy: {id: demo}\n"
@@ -171,19 +179,18 @@ CASES = [
     ),
     Case("undecodable bytes", _write("junk.csv", b"\xff\xfe\xfa,\x81\x00x\n1,2\n"), ReadError, ("junk.csv",)),
     Case(
-        "mixed encoding (UTF-8 rows then a GBK row)", _mixed_encoding, ReadError, ("mixed.csv", "encoding"),
-        xfail="io._decode falls back to GB18030 for the whole file and garbles the UTF-8 rows silently",
+        "mixed encoding (UTF-8 rows then a GBK row)", _mixed_encoding, ReadError,
+        ("mixed.csv", "row 3", "mixed text encodings"),
     ),
     Case("unknown encoding name", _good_csv, ReadError, ("unknown encoding",),
          read_kw={"encoding": "no-such-codec"}, cli_extra=lambda tmp: ["--encoding", "no-such-codec"]),
     Case(
         "two headers naming one item", _write("dup.csv", csv_bytes(header=[*HEADER[:6], "民警办事态度热情、礼貌"])),
-        SchemaError, ("ATT1",),
+        SchemaError, ("dup.csv", "both match 'ATT1'"),
     ),
     Case(
         "duplicate identical headers", _write("dup2.csv", csv_bytes(header=[*HEADER[:6], "ATT3"])),
-        SchemaError, ("dup2.csv", "ATT3"),
-        xfail="io renames the second 'ATT3' to 'ATT3.1', which matches nothing: the column is dropped silently",
+        SchemaError, ("dup2.csv", "column 'ATT3'", "duplicate header"),
     ),
     Case(
         "cover sheet with merged cells first (data on sheet 2)", _covered_workbook, SchemaError,
@@ -219,12 +226,17 @@ CASES = [
          stage="codebook", cli_extra=_codebook_file(YAML_SYNTAX)),
     Case("codebook unknown key", _good_csv, CodebookError, ("codebook.yaml", "unknown key", "revrese"),
          stage="codebook", cli_extra=_codebook_file(UNKNOWN_KEY)),
-    Case("codebook billion laughs", _good_csv, CodebookError, ("codebook.yaml",),
+    Case("codebook alias bomb at the top level", _good_csv, CodebookError, ("codebook.yaml",),
          stage="codebook", cli_extra=_codebook_file(BILLION_LAUGHS)),
     Case(
-        "output name escaping its folder", _good_csv, OutputError, ("escape",), stage="output",
-        cli_extra=lambda tmp: ["--name", "../escape"],
-        xfail="io.write_processed raises a plain ValueError for '../escape' (the CLI prints a traceback)",
+        "codebook billion laughs inside study", _good_csv, CodebookError, ("codebook.yaml",),
+        stage="codebook", cli_extra=_codebook_file(NESTED_LAUGHS),
+        xfail="codebook._LimitedLoader counts alias events (72 here), not the expanded size (9**9 "
+              "leaves): the codebook loads and report._instrument's JSON walk of cb.study explodes",
+    ),
+    Case(
+        "output name escaping its folder", _good_csv, OutputError, ("../escape", "plain file name"),
+        stage="output", cli_extra=lambda tmp: ["--name", "../escape"],
     ),
 ]
 
@@ -324,7 +336,7 @@ def test_formula_text_never_reaches_processed_csv(tmp_path: Path, capsys) -> Non
 
 def test_corpus_size() -> None:
     """The documented number of bad-input cases (docs/robustness.md)."""
-    assert len(CASES) == 28
+    assert len(CASES) == 29
 
 
 def test_zip_bomb_fixture_is_small(tmp_path: Path) -> None:
