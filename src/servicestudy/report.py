@@ -1124,7 +1124,7 @@ def execute_notebook(notebook: str | Path, *, out: str | Path = "reports", cwd: 
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
                                 resources={"metadata": {"path": str(Path(cwd).resolve())}})
         client.execute()
     finally:
