@@ -411,6 +411,17 @@ def test_polychoric_and_ordinal_alpha_bfi(bfi):
         assert oa.average_r == pytest.approx(block["ordinal_alpha"]["average_r"], abs=1e-4)
 
 
+def test_polychoric_unequal_categories_uses_pairwise_thresholds(bfi):
+    ref, data = bfi
+    block = ref["polychoric_unequal_categories"]
+    x = data[block["items"]].copy()
+    x["A1"] = x["A1"].clip(upper=5)
+    res = polychoric(x)
+    assert not res.global_thresholds
+    rho = pd.DataFrame(block["rho"]).T.loc[block["items"], block["items"]]
+    np.testing.assert_allclose(res.rho.to_numpy(), rho.to_numpy(dtype=float), atol=1e-4)
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------------

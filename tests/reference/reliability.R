@@ -87,6 +87,15 @@ for (s in names(scales)) {
   )
 }
 
+# polychoric when items differ in their number of categories: psych switches to per-pair
+# thresholds (global = FALSE) with the 0.5 continuity correction for empty cells
+xu <- x[, scales$A]
+xu$A1 <- pmin(xu$A1, 5)
+pu <- capture(psych::polychoric(xu))
+res$polychoric_unequal_categories <- list(
+  call = "x <- A1..A5; x$A1 <- pmin(x$A1, 5); psych::polychoric(x)",
+  items = scales$A, rho = m2l(pu$value$rho), warnings = pu$warnings, messages = pu$messages)
+
 # all 15 items: fa for three methods and four rotations, omega with 3 factors
 fa_out <- list()
 for (fm in c("minres", "ml", "pa")) for (rot in c("none", "varimax", "oblimin", "promax")) {
