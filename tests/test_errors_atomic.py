@@ -41,3 +41,15 @@ def test_safe_join_refuses_escape(tmp_path):
         safe_join(tmp_path, "../x.csv")
     with pytest.raises(OutputError):
         safe_join(tmp_path, "/etc/passwd")
+
+
+def test_atomic_output_gets_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "x.txt", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
