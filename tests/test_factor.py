@@ -130,6 +130,12 @@ def test_efa_matches_psych_bfi_methods_and_promax(bfi):
         assert not block["warnings"]
         res = efa(x, 3, method=fm, rotation=rot)
         _check_fa(res, block, items)
+        if fm == "pa":
+            # principal axes is a deterministic iteration with psych's stopping rule: exact
+            ref_l = pd.DataFrame(block["loadings"]).T.loc[items].astype(float)
+            np.testing.assert_allclose(res.loadings.to_numpy(), ref_l.to_numpy(), rtol=1e-8,
+                                       atol=1e-12)
+            assert res.statistic == pytest.approx(block["fit"]["STATISTIC"], rel=CLOSED)
 
 
 def test_private_efa_from_corr_equals_public(shared):
