@@ -201,6 +201,8 @@ def test_xlsx_is_deterministic_neutralised_and_keeps_full_precision(tmp_path):
     a = t.to_xlsx(tmp_path / "a.xlsx").read_bytes()
     b = t.to_xlsx(tmp_path / "b.xlsx").read_bytes()
     assert a == b
+    core = zipfile.ZipFile(io.BytesIO(a)).read("docProps/core.xml").decode()
+    assert core.count("2022-12-01T00:00:00Z") == 2  # created and modified, not the clock
     wb = openpyxl.load_workbook(io.BytesIO(a))
     shown = wb["table"]
     assert shown["A1"].value == "'=cmd()"
