@@ -468,7 +468,9 @@ def efa(
         Too many factors for the number of items (negative degrees of freedom are allowed but
         n_factors must be below the number of items), singular correlations, bad items.
     ConvergenceError
-        The extraction did not converge.
+        The minres/ml extraction did not converge, or principal axes met a negative eigenvalue.
+        Principal axes that stop at psych's 50-iteration cap return ``converged=False``
+        (psych returns those numbers with a message).
 
     Notes
     -----
@@ -524,8 +526,10 @@ def efa(
     m = (~np.isnan(x)).astype(float)
     np_obs = m.T @ m
     res = _efa_from_corr(r, x.shape[0], int(n_factors), method, rotation, np_obs=np_obs)
-    if not res["converged"]:
-        raise ConvergenceError(f"efa ({method}): the extraction of {n_factors} factors did not converge")
+    if not res["converged"] and method != "pa":
+        raise ConvergenceError(
+            f"efa ({method}): the extraction of {n_factors} factors did not converge"
+        )
     return _efa_result(res, data.names, method, rotation, x.shape[0])
 
 

@@ -929,8 +929,8 @@ def omega(items: pd.DataFrame, *, n_factors: int = 3, method: str = "minres") ->
     Returns
     -------
     OmegaResult
-        ``omega_h``, ``omega_total``, ``omega_limit`` (omega_h / omega_total-ish asymptotic
-        value), ``alpha`` (standardised, from the pairwise correlations), ``g6``, ``ecv``,
+        ``omega_h``, ``omega_total``, ``omega_limit`` ((sum g)^2 / (V - sum u2), the limit of
+        omega_h for an infinitely long test), ``alpha`` (standardised, from the pairwise correlations), ``g6``, ``ecv``,
         ``unstable`` with the ``problems`` found, ``schmid_leiman`` (g and group loadings, h2,
         u2, p2 per item) and ``group`` (omega total/general/group per factor).
 
