@@ -184,6 +184,12 @@ def test_bootstrap_replicates_are_exact_for_given_draws(bfi):
             rows = np.repeat(np.arange(x.shape[0]), counts[b].astype(int))
             slow = _alpha_from_cov(pairwise_cov(x[rows]), len(rows))["alpha"]
             assert fast[b] == pytest.approx(slow, rel=1e-9)
+        # survey weights: replicate b is the weighted alpha with weights counts_b * w
+        w = np.random.default_rng(5).uniform(0.5, 2.0, size=x.shape[0])
+        fast_w = _boot_alpha_from_counts(x, counts, w)
+        for b in range(7):
+            slow = _alpha_from_cov(pairwise_cov(x, counts[b] * w), x.shape[0])["alpha"]
+            assert fast_w[b] == pytest.approx(slow, rel=1e-9)
 
 
 def test_bootstrap_ci_agrees_with_psych_by_method(bfi):
@@ -458,6 +464,10 @@ def test_bad_input_messages():
         alpha(few, nan_policy="listwise")
     with pytest.raises(DataError, match="n_factors"):
         omega(good, n_factors=3)
+    with pytest.raises(DataError, match="weights for"):
+        alpha(good, weights=[1.0, 2.0])
+    with pytest.raises(DataError, match="non-negative"):
+        alpha(good, weights=[1.0, -2.0, 1.0, 1.0, 1.0])
     with pytest.raises(DataError, match="non-integer"):
         polychoric(good.assign(a=good["a"] + 0.5))
 

@@ -34,6 +34,7 @@ class ItemMatrix:
 
     values: np.ndarray
     names: list[str]
+    rows: np.ndarray  # boolean mask of the input rows kept (rows with at least one answer)
 
 
 def as_items(
@@ -84,8 +85,8 @@ def as_items(
     if not np.all(np.isfinite(x) | np.isnan(x)):
         bad = names[int(np.where(~(np.isfinite(x) | np.isnan(x)))[1][0])]
         raise DataError(f"{func}: item contains an infinite value", column=bad)
-    if drop_empty_rows:
-        x = x[~np.all(np.isnan(x), axis=1)]
+    rows = ~np.all(np.isnan(x), axis=1) if drop_empty_rows else np.ones(x.shape[0], dtype=bool)
+    x = x[rows]
     for j, name in enumerate(names):
         col = x[:, j]
         col = col[~np.isnan(col)]
@@ -100,7 +101,7 @@ def as_items(
             )
     if x.shape[0] < min_rows:
         raise DataError(f"{func} needs at least {min_rows} rows with data; got {x.shape[0]}")
-    return ItemMatrix(x, names)
+    return ItemMatrix(x, names, rows)
 
 
 def listwise(x: np.ndarray, func: str, min_rows: int = 3) -> np.ndarray:

@@ -332,13 +332,12 @@ def alpha(
     w = None
     if weights is not None:
         w = np.asarray(weights, dtype=float).ravel()
-        n_raw = len(items)
+        n_raw = data.rows.shape[0]
         if w.shape[0] != n_raw:
             raise DataError(f"alpha: {w.shape[0]} weights for {n_raw} rows")
         if np.any(~np.isfinite(w)) or np.any(w < 0):
             raise DataError("alpha: weights must be finite and non-negative")
-        full = items.to_numpy(dtype=float, na_value=np.nan)
-        w = w[~np.all(np.isnan(full), axis=1)]
+        w = w[data.rows]
     if nan_policy == "listwise":
         keep = ~np.any(np.isnan(x), axis=1)
         if w is not None:
