@@ -95,6 +95,9 @@ _EXPORTS: dict[str, str] = {
     "scrub": "privacy",
     "verify_manifest": "provenance",
     "write_manifest": "provenance",
+    # tables and the report
+    "Table": "tables",
+    "run_pipeline": "report",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
