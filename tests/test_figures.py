@@ -146,13 +146,16 @@ def test_group_means_one_series_per_group():
 
 
 def test_respondent_flow_shows_counts():
-    flow = pd.DataFrame({"step": ["Received", "Excluded: duplicates", "Analysed"],
-                         "n_remaining": [200, 196, 196], "n_excluded": [0, 4, 0]})
-    ax = figures.respondent_flow(flow, ax=_ax())
+    flow = pd.DataFrame({"step": ["Received", "Excluded: duplicates", "Excluded: out of range", "Analysed"],
+                         "n_remaining": [200, 196, 196, 196], "n_excluded": [0, 4, 0, 0]})
+    ax = figures.respondent_flow(flow, ax=_ax(), none_label="None for")
     texts = [t.get_text() for t in ax.texts]
     assert "Received\nn = 200" in texts
-    assert "Excluded: duplicates\nn = 196" in texts
-    assert "excluded: 4" in texts
+    assert "Analysed\nn = 196" in texts
+    assert "Excluded: duplicates\nn = 4" in texts
+    assert "None for:\nExcluded: out of range" in texts
+    with pytest.raises(DataError, match="first and a last"):
+        figures.respondent_flow(flow.iloc[:1], ax=_ax())
 
 
 def test_check_glyphs_accepts_chinese_and_rejects_missing_glyphs():

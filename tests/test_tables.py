@@ -94,7 +94,7 @@ TYPST_SNAPSHOT = """\
     [#"Attitude & awareness"], [#"5"], [#".60"], [#".044"], [#"−1.50"],
     table.hline(stroke: 0.8pt),
   )
-  #align(left)[#text(size: 7.5pt)[#emph[Note.] #"Feldt CI; n = 170."]]
+  #align(left)[#text(size: 7.5pt)[#emph[#"Note."] #"Feldt CI; n = 170."]]
 ]
 """
 

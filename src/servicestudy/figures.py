@@ -578,36 +578,52 @@ def respondent_flow(
     *,
     step: str = "step",
     n: str = "n_remaining",
-    excluded: str | None = "n_excluded",
+    excluded: str = "n_excluded",
     ax: Any = None,
     title: str | None = None,
-    excluded_label: str = "excluded",
+    none_label: str = "No exclusions",
 ) -> Any:
-    """Respondent flow: one box per step with the number remaining, and the exclusions.
+    """Respondent flow (CONSORT style): the first and last steps as boxes on the main line,
+    each exclusion step as a side box with its count.
 
-    ``flow`` has one row per step, in order, with a label column ``step`` and the count
-    remaining after it ``n`` (and optionally the number excluded at that step).
+    ``flow`` has one row per step, in order, with a label column ``step``, the count remaining
+    after it ``n`` and the number excluded at it ``excluded``. The first row is the start (all
+    submissions) and the last the analysed sample; exclusion steps that removed no one are
+    listed together in one grey note (``none_label``).
     """
     frame = _frame(flow, "respondent_flow")
     if step not in frame.columns:
         frame = frame.rename_axis(step).reset_index()
-    _need(frame, (step, n), "respondent_flow")
-    rows = len(frame)
-    ax = _axes(ax, (6.4, 0.75 * rows + 0.4))
+    _need(frame, (step, n, excluded), "respondent_flow")
+    if len(frame) < 2:
+        raise DataError("respondent_flow: expected at least a first and a last step")
+    first, last = frame.iloc[0], frame.iloc[-1]
+    middle = frame.iloc[1:-1]
+    hits = middle[middle[excluded].fillna(0).astype(int) > 0]
+    zero = middle[middle[excluded].fillna(0).astype(int) == 0]
+    rows = max(len(hits), 1) + (1 if len(zero) else 0)
+    ax = _axes(ax, (6.4, 0.55 * rows + 1.6))
+    top, bottom = rows + 1.0, 0.0
     ax.set_xlim(0, 1)
-    ax.set_ylim(-0.5, rows - 0.5)
+    ax.set_ylim(bottom - 0.5, top + 0.5)
     ax.axis("off")
-    for i, (_, row) in enumerate(frame.iterrows()):
-        y = rows - 1 - i
-        ax.text(0.32, y, f"{row[step]}\nn = {int(row[n])}", ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": "round,pad=0.4", "facecolor": "#f0f0f0", "edgecolor": GREY})
-        if i < rows - 1:
-            ax.annotate("", xy=(0.32, y - 0.62), xytext=(0.32, y - 0.38),
-                        arrowprops={"arrowstyle": "->", "color": GREY})
-        if excluded and excluded in frame.columns and pd.notna(row[excluded]) and int(row[excluded]) > 0:
-            ax.text(0.72, y + 0.5 if i else y, f"{excluded_label}: {int(row[excluded])}",
-                    ha="center", va="center", fontsize=7, color=ACCENT2,
-                    bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": ACCENT2})
+    main = {"ha": "center", "va": "center", "fontsize": 8.5,
+            "bbox": {"boxstyle": "round,pad=0.45", "facecolor": "#f0f0f0", "edgecolor": GREY}}
+    ax.text(0.28, top, f"{first[step]}\nn = {int(first[n])}", **main)
+    ax.text(0.28, bottom, f"{last[step]}\nn = {int(last[n])}", **main)
+    ax.annotate("", xy=(0.28, bottom + 0.42), xytext=(0.28, top - 0.42),
+                arrowprops={"arrowstyle": "->", "color": GREY, "linewidth": 1.0})
+    side = {"ha": "left", "va": "center", "fontsize": 7.5,
+            "bbox": {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": ACCENT2}}
+    for k, (_, row) in enumerate(hits.iterrows()):
+        y = top - (k + 1) * (top - bottom) / (rows + 1)
+        ax.annotate("", xy=(0.55, y), xytext=(0.28, y),
+                    arrowprops={"arrowstyle": "->", "color": ACCENT2, "linewidth": 0.8})
+        ax.text(0.56, y, f"{row[step]}\nn = {int(row[excluded])}", color=ACCENT2, **side)
+    if len(zero):
+        y = top - (len(hits) + 1) * (top - bottom) / (rows + 1)
+        names = "\n".join(str(v) for v in zero[step])
+        ax.text(0.56, y, f"{none_label}:\n{names}", ha="left", va="center", fontsize=7, color=GREY)
     if title:
         ax.set_title(title)
     return ax

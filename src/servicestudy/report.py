@@ -377,6 +377,8 @@ def save_section(section: _Section, out: str | Path) -> Path:
     tabs: dict[str, dict[str, str]] = {}
     for name, by_lang in section.tables.items():
         for lang, table in by_lang.items():
+            if lang == "zh" and table.note_label == "Note.":
+                table = dataclasses.replace(table, note_label="注：")
             save_table(table, out / "tables", f"{name}.{lang}")
             tabs.setdefault(name, {})[lang] = f"tables/{name}.{lang}.typ"
     results = dict(section.results)
@@ -503,7 +505,7 @@ def section_sample(prep: Prepared, *, langs: Sequence[str] = LANGS, strict: bool
     for lang in langs:
         lab = flow.assign(label=flow[f"label_{lang}"])
         sec.figures.setdefault("flow", {})[lang] = _fig(lambda ax, lab=lab, lang=lang: figures.respondent_flow(
-            lab, step="label", ax=ax, excluded_label=_t(lang, "excluded", "剔除")))
+            lab, step="label", ax=ax, none_label=_t(lang, "No one excluded for", "以下规则未剔除答卷")))
     comp: list[dict[str, Any]] = []
     for var in (*GROUP_VARIABLES, "occupation", "channel"):
         if var not in data.columns or var not in cb.categoricals:

@@ -137,6 +137,7 @@ class Table:
     formats: Mapping[str, str] = dataclasses.field(default_factory=dict)
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     number: int | None = None
+    note_label: str = "Note."
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, pd.DataFrame):
@@ -191,7 +192,7 @@ class Table:
         lines.append("    table.hline(stroke: 0.8pt),")
         lines.append("  )")
         if self.note:
-            lines.append(f"  #align(left)[#text(size: 7.5pt)[#emph[Note.] {_typst_escape(self.note)}]]")
+            lines.append(f"  #align(left)[#text(size: 7.5pt)[#emph[{_typst_str(self.note_label)}] {_typst_escape(self.note)}]]")
         lines.append("]")
         return "\n".join(lines) + "\n"
 
@@ -213,7 +214,7 @@ class Table:
             out.append("</tr>")
         out.append("</tbody></table>")
         if self.note:
-            out.append(f'<p style="font-size:smaller"><em>Note.</em> {esc(self.note)}</p>')
+            out.append(f'<p style="font-size:smaller"><em>{esc(self.note_label)}</em> {esc(self.note)}</p>')
         return "\n".join(out) + "\n"
 
     def _repr_html_(self) -> str:
@@ -240,7 +241,7 @@ class Table:
             out.append(" & ".join([_latex(str(idx)), *(_latex(v) for v in row.tolist())]) + " \\\\")
         out += ["\\bottomrule", "\\end{tabular}"]
         if self.note:
-            out.append(f"\\par\\smallskip{{\\footnotesize\\textit{{Note.}} {_latex(self.note)}}}")
+            out.append(f"\\par\\smallskip{{\\footnotesize\\textit{{{_latex(self.note_label)}}} {_latex(self.note)}}}")
         out.append("\\end{table}")
         return "\n".join(out) + "\n"
 
@@ -277,7 +278,7 @@ class Table:
                         run.font.size = Pt(9)
         if self.note:
             p = doc.add_paragraph()
-            p.add_run("Note. ").italic = True
+            p.add_run(f"{self.note_label} ").italic = True
             p.add_run(self.note)
         buf = io.BytesIO()
         doc.save(buf)
@@ -302,7 +303,7 @@ class Table:
         for idx, row in cells.iterrows():
             ws.append([neutral(str(idx)), *(neutral(v) for v in row.tolist())])
         if self.note:
-            ws.append([neutral(f"Note. {self.note}")])
+            ws.append([neutral(f"{self.note_label} {self.note}")])
         raw = wb.create_sheet("values")
         raw.append([neutral(self.stub), *(neutral(str(c)) for c in self.data.columns)])
         for idx, row in self.data.iterrows():
@@ -326,6 +327,7 @@ class Table:
             "title": self.title,
             "note": self.note,
             "number": self.number,
+            "note_label": self.note_label,
             "stub": self.stub,
             "index": [str(i) for i in self.data.index],
             "columns": [str(c) for c in self.data.columns],
@@ -340,7 +342,8 @@ class Table:
                             index=pd.Index(d["index"], name=d.get("stub") or None))
         data = data.apply(lambda s: pd.to_numeric(s) if _all_numeric(s) else s)
         return cls(title=d["title"], data=data, note=d.get("note", ""), formats=d.get("formats", {}),
-                   labels=d.get("labels", {}), number=d.get("number"))
+                   labels=d.get("labels", {}), number=d.get("number"),
+                   note_label=d.get("note_label", "Note."))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
