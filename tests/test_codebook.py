@@ -112,3 +112,14 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
     assert cb.items_of("att") == ["ATT1", "ATT2"]
     assert cb.importance_items() == {"att": "IMP_att"}
     assert cb.categoricals["channels_known"].multiple
+
+
+def test_aliases_expanding_inside_a_known_key_are_refused(tmp_path: Path) -> None:
+    # few alias events (9 per level), but 9**9 leaves once expanded, hidden under study
+    lines = ["extra:", "  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"  {c}: &{c} [{', '.join([f'*{p}'] * 9)}]")
+    text = GOOD.replace("study: {id: demo, title: {zh: 示例, en: Demo}}", "study: {id: demo, notes: *i}")
+    text = text.replace("version: 1\n", "version: 1\n" + "\n".join(lines) + "\n")
+    with pytest.raises(CodebookError, match="expands to more than"):
+        load_codebook(_write(tmp_path, text))

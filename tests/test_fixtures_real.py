@@ -80,7 +80,8 @@ def test_validate_cli_on_a_real_export(fixtures_dir: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "第6题(运动) -> hobbies__1" in out
     assert "result: clean" in out
-    # with the study's own codebook nothing but the meta columns matches
-    assert main(["validate", str(path)]) == 1
-    out = capsys.readouterr().out
-    assert "unmatched headers: 30" in out
+    # with the study's own codebook nothing but the meta columns matches: one line, exit 2
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "wjx_800_800_2.xls: none of the codebook's 30 items is among the 36 headers" in err

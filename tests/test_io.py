@@ -172,8 +172,8 @@ def test_wenjuanxing_style_xlsx(tmp_path: Path) -> None:
 
 def test_wenjuanxing_number_download_multiselect(tmp_path: Path) -> None:
     headers = ["序号", "1、您的性别", "第2题(派出所服务窗口)", "第2题(网上平台或浙里办APP)", "第2题(电话)",
-               "第2题(微信)", "第2题(自助服务终端)"]
-    p = _xlsx(tmp_path / "num.xlsx", {"Sheet1": [headers, [1, 1, 0, 0, 1, 1, 0], [2, 2, 1, 0, 0, 0, 0]]})
+               "第2题(微信)", "第2题(自助服务终端)", "3、民警办事态度热情、礼貌"]
+    p = _xlsx(tmp_path / "num.xlsx", {"Sheet1": [headers, [1, 1, 0, 0, 1, 1, 0, 4], [2, 2, 1, 0, 0, 0, 0, 5]]})
     raw = read_export(p, CB)
     assert raw.matched["第2题(电话)"] == "channels_known__3"
     assert "channels_known" not in raw.missing
@@ -317,16 +317,45 @@ def test_read_processed_roundtrip(tmp_path: Path) -> None:
         read_processed(tmp_path / "nowhere")
 
 
-def test_header_only_file_and_option_columns_by_id(tmp_path: Path) -> None:
+def test_header_only_file_is_refused(tmp_path: Path) -> None:
     p = tmp_path / "h.csv"
-    p.write_text("ATT1,channels_known__1,channels_known__3\n", encoding="utf-8")
+    p.write_text("ATT1,ATT2\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="no responses") as exc:
+        read_export(p, CB)
+    assert exc.value.file == str(p)
+
+
+def test_option_columns_by_id(tmp_path: Path) -> None:
+    p = tmp_path / "h.csv"
+    p.write_text("ATT1,channels_known__1,channels_known__3\n4,1,0\n", encoding="utf-8")
     raw = read_export(p, CB)
-    assert raw.data.shape == (0, 3)
     assert raw.matched == {"ATT1": "ATT1", "channels_known__1": "channels_known__1",
                            "channels_known__3": "channels_known__3"}
     coded = code_responses(raw, CB)
-    assert len(coded.data) == 0
-    assert "channels_known__5" in coded.data.columns
+    assert coded.data.loc[2, "channels_known__1"] == 1.0
+    assert np.isnan(coded.data.loc[2, "channels_known__5"])  # an option column that is absent
+
+
+def test_export_without_any_codebook_item_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("序号,1、您的性别,x\n1,男,3\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="none of the codebook's 30 items"):
+        read_export(p, CB)
+    # a cover sheet first: the message points to the other sheets
+    wb = _xlsx(tmp_path / "c.xlsx", {"说明": [["问卷说明"]], "数据": [["ATT1"], [4]]})
+    with pytest.raises(SchemaError, match="also has sheet\\(s\\) '数据'"):
+        read_export(wb, CB)
+    assert read_export(wb, CB, sheet="数据").data["ATT1"].tolist() == [4]
+
+
+def test_identical_duplicate_headers(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("ATT1,ATT3,ATT3,x,x\n1,2,3,4,5\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="'ATT3' appears twice \\(columns B and C\\)"):
+        read_export(p, CB)
+    p.write_text("ATT1,x,x\n1,4,5\n", encoding="utf-8")
+    assert read_export(p, CB).unmatched == ("x", "x")  # unmatched duplicates are only listed
+    assert list(read_export(p).data.columns) == ["ATT1", "x", "x_2"]
 
 
 def test_leading_blank_lines_keep_row_numbers(tmp_path: Path) -> None:

@@ -406,7 +406,40 @@ def load_codebook(path_or_name: str | Path | Codebook) -> Codebook:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise CodebookError(f"YAML error{where}: {problem}", file=source) from None
+    size = _expanded_size(doc, MAX_YAML_NODES)
+    if size > MAX_YAML_NODES:
+        # aliases share objects, so loading is cheap, but anything that walks the document
+        # (JSON output, deep copies) would expand them: refuse documents that expand too much
+        raise CodebookError(
+            f"YAML error: the document expands to more than {MAX_YAML_NODES} nodes "
+            "(aliases that expand exponentially?)",
+            file=source,
+        )
     return _build(doc, source=source, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _expanded_size(doc: Any, limit: int) -> int:
+    """Number of nodes of ``doc`` with every shared (aliased) node counted at each use; stops
+    counting once above ``limit``. Linear in the number of distinct nodes (memoised by id)."""
+    memo: dict[int, int] = {}
+
+    def size(obj: Any) -> int:
+        if isinstance(obj, (dict, list)):
+            key = id(obj)
+            if key in memo:
+                return memo[key]
+            memo[key] = 1  # guards against recursive structures
+            children = list(obj.keys()) + list(obj.values()) if isinstance(obj, dict) else obj
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > limit:
+                    break
+            memo[key] = total
+            return total
+        return 1
+
+    return size(doc)
 
 
 # --- validation and construction -------------------------------------------------------

@@ -209,7 +209,7 @@ def _read_csv_rows(path: Path, raw: bytes, encoding: str | None) -> tuple[list[l
     return rows, used
 
 
-def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list[list[Any]], str]:
+def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list[list[Any]], str, list[str]]:
     errors: list[str] = []
     try:
         from python_calamine import CalamineWorkbook
@@ -218,7 +218,7 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list
         names = list(wb.sheet_names)
         name = _pick_sheet(path, names, sheet)
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        return [list(r) for r in rows], name
+        return [list(r) for r in rows], name, names
     except ServicestudyError:
         raise
     except Exception as exc:  # calamine raises its own error types
@@ -230,7 +230,7 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list
             book = xlrd.open_workbook(str(path), on_demand=True)
             name = _pick_sheet(path, book.sheet_names(), sheet)
             sh = book.sheet_by_name(name)
-            return [sh.row_values(i) for i in range(sh.nrows)], name
+            return [sh.row_values(i) for i in range(sh.nrows)], name, list(book.sheet_names())
         import openpyxl
 
         with warnings.catch_warnings():
@@ -238,8 +238,9 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list
             wb2 = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
             name = _pick_sheet(path, wb2.sheetnames, sheet)
             rows = [list(r) for r in wb2[name].iter_rows(values_only=True)]
+            names = list(wb2.sheetnames)
             wb2.close()
-        return rows, name
+        return rows, name, names
     except ServicestudyError:
         raise
     except Exception as exc:
@@ -331,7 +332,7 @@ def _option_groups(headers: list[str], taken: set[int]) -> dict[str, list[tuple[
 
 
 def _match_headers(
-    headers: list[str], cb: Codebook, alt: list[list[str]] | None = None
+    headers: list[str], cb: Codebook, alt: list[list[str]] | None = None, path: Path | None = None
 ) -> tuple[dict[int, str], dict[str, str]]:
     """Column position -> id; and header -> id. ``alt`` are extra header texts per column
     (Qualtrics question texts) tried after the header itself."""
@@ -372,10 +373,13 @@ def _match_headers(
     for j in sorted(pos):
         cid = pos[j]
         if cid in seen:
-            raise SchemaError(
-                f"headers {headers[seen[cid]]!r} and {headers[j]!r} both match {cid!r}",
-                column=headers[j], expected="each codebook column at most once",
-            )
+            first = seen[cid]
+            where = f"columns {_excel_col(first)} and {_excel_col(j)}"
+            if headers[first] == headers[j]:
+                msg = f"duplicate header: {headers[j]!r} appears twice ({where}), both matching {cid!r}"
+            else:
+                msg = f"headers {headers[first]!r} and {headers[j]!r} ({where}) both match {cid!r}"
+            raise SchemaError(msg, file=path, row=1, column=headers[j], expected="each codebook column at most once")
         seen[cid] = j
     by_header = {str(headers[j]): cid for j, cid in sorted(pos.items())}
     return pos, by_header
@@ -405,7 +409,6 @@ def _table_from_rows(
     if width == 0:
         raise SchemaError("the header row is empty", file=path, row=1, expected="column headers")
     headers: list[str] = []
-    seen: dict[str, int] = {}
     for j in range(width):
         h = header[j] if j < len(header) else None
         name = " ".join(str(h).split()) if not _is_blank(h) else ""
@@ -413,11 +416,6 @@ def _table_from_rows(
             name = str(int(h))
         if not name:  # e.g. merged header cells: name the column by its letter
             name = f"column {_excel_col(j)}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
         headers.append(name)
     body: list[list[Any]] = []
     index: list[int] = []
@@ -573,6 +571,7 @@ def _read(
                                  "count": pd.Series([], dtype="int64")})
     used_encoding: str | None = None
     sheet_name: str | None = None
+    sheet_names: list[str] = []
     alt: list[list[str]] | None = None
     qualtrics = False
 
@@ -590,7 +589,7 @@ def _read(
         if fmt == "csv":
             rows, used_encoding = _read_csv_rows(path, raw_bytes, encoding)
         else:
-            rows, sheet_name = _read_xlsx_rows(path, sheet, fmt)
+            rows, sheet_name, sheet_names = _read_xlsx_rows(path, sheet, fmt)
         skipped = 0
         while skipped < len(rows) and all(_is_blank(v) for v in rows[skipped]):
             skipped += 1  # tolerate leading blank lines; row numbers still count them
@@ -609,6 +608,7 @@ def _read(
         detected = platform
 
     if codebook is None:
+        _require_rows(path, df, sheet_name, sheet_names)
         names: list[str] = []
         seen: dict[str, int] = {}
         for h in headers:
@@ -626,20 +626,23 @@ def _read(
             value_labels=value_labels, user_missing=user_missing, sheet=sheet_name,
         )
 
-    try:
-        pos, by_header = _match_headers(headers, codebook, alt)
-    except SchemaError as exc:  # name the file (issue 8)
-        exc.file = exc.file or str(path)
-        raise
-    for j, h in enumerate(headers):  # "X" twice: the second became "X.1" and matches nothing
-        dup = re.fullmatch(r"(.+)\.(\d+)", h)
-        if j not in pos and dup and any(headers[i] == dup.group(1) and i in pos for i in range(j)):
-            raise SchemaError(f"duplicate header (columns {headers.index(dup.group(1)) + 1} and {j + 1})",
-                              file=path, column=dup.group(1), expected="each header once")
+    pos, by_header = _match_headers(headers, codebook, alt, path)
     data = df[sorted(pos)].copy()
     data.columns = [pos[j] for j in sorted(pos)]
     present = set(data.columns) | {c.split("__", 1)[0] for c in data.columns if "__" in c}
     missing = tuple(c for c in codebook.columns() if c not in present)
+    if not any(c in codebook.items for c in data.columns):
+        others = [n for n in sheet_names if n != sheet_name]
+        hint = (f"; the workbook also has sheet(s) {', '.join(map(repr, others))} (choose one with sheet= or --sheet)"
+                if others else "")
+        raise SchemaError(
+            f"none of the codebook's {len(codebook.items)} items is among the {len(headers)} headers"
+            + (f" of sheet {sheet_name!r}" if sheet_name else "") + hint,
+            file=path,
+            expected=f"an export of the questionnaire of codebook {codebook.study.get('id', '')!r} (item headers such as "
+            + ", ".join(repr(i.zh) for i in list(codebook.items.values())[:2]) + ")",
+        )
+    _require_rows(path, df, sheet_name, sheet_names)
     unmatched = tuple(h for j, h in enumerate(headers) if j not in pos)
     if fmt in ("sav", "dta"):
         variable_labels = {pos[j]: variable_labels[h] for j, h in enumerate(headers)
@@ -653,6 +656,18 @@ def _read(
         data=data, file=str(path), sha256=sha, platform=detected, encoding=used_encoding,
         matched=by_header, unmatched=unmatched, missing=missing, variable_labels=variable_labels,
         value_labels=value_labels, user_missing=user_missing, sheet=sheet_name,
+    )
+
+
+def _require_rows(path: Path, df: pd.DataFrame, sheet_name: str | None, sheet_names: list[str]) -> None:
+    if len(df):
+        return
+    others = [n for n in sheet_names if n != sheet_name]
+    raise SchemaError(
+        "no responses: the file has a header row but no data rows"
+        + (f" (sheet {sheet_name!r}; the workbook also has {', '.join(map(repr, others))})" if others
+           else f" (sheet {sheet_name!r})" if sheet_name else ""),
+        file=path, expected="at least one response",
     )
 
 
