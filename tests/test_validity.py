@@ -558,3 +558,29 @@ def test_result_frames(holz):
     ]
     assert list(res.factor_correlations.index) == list(HOLZ_MODEL)
     assert res.vcov.shape == (21, 21)
+
+
+def test_fornell_larcker_pair_rule(holz):
+    """A pair passes only if |r| is below *both* sqrt(AVE)s (sign ignored)."""
+    import dataclasses
+
+    ref, data = holz
+    res = cfa(data, HOLZ_MODEL)
+    root = {
+        f: np.sqrt(v["AVE"])
+        for f, v in ref["cfa"]["composite_reliability_formula"]["values"].items()
+    }
+    cor = res.factor_correlations.copy()
+    between = (root["visual"] + root["speed"]) / 2  # above one sqrt(AVE), below the other
+    assert min(root["visual"], root["speed"]) < between < max(root["visual"], root["speed"])
+    cor.loc["visual", "speed"] = cor.loc["speed", "visual"] = between
+    cor.loc["visual", "textual"] = cor.loc["textual", "visual"] = -0.99
+    cor.loc["textual", "speed"] = cor.loc["speed", "textual"] = -0.1
+    fl = fornell_larcker(dataclasses.replace(res, factor_correlations=cor))
+    got = {(r.factor_1, r.factor_2): r.passed for r in fl.pairs.itertuples()}
+    assert got == {
+        ("visual", "textual"): False,
+        ("visual", "speed"): False,
+        ("textual", "speed"): True,
+    }
+    assert fl.passed is False
