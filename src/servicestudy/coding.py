@@ -278,8 +278,7 @@ def _categorical(codes: pd.Series, cat: Categorical, lang: str) -> pd.Series:
     return pd.Series(values, index=codes.index)
 
 
-def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "en",
-                   errors: str = "raise") -> CodedResponses:
+def code_responses(raw: Any, codebook: Codebook, *, lang: str = "en", errors: str = "raise") -> CodedResponses:
     """Code a raw export with its codebook.
 
     Parameters
@@ -288,7 +287,7 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
         A :class:`~servicestudy.io.RawExport` from :func:`~servicestudy.io.read_export`
         (read with the same codebook), or a DataFrame whose columns are codebook ids.
     codebook
-        The codebook; default the one ``raw`` was matched with is not stored, so pass it.
+        The codebook ``raw`` was read with.
     lang
         ``"en"`` or ``"zh"``: label language of the categorical columns.
     errors
@@ -329,8 +328,6 @@ def code_responses(raw: Any, codebook: Codebook | None = None, *, lang: str = "e
 
         raw = RawExport(data=raw, file="<DataFrame>", sha256="", platform="generic", encoding=None,
                         matched={}, unmatched=(), missing=())
-    if codebook is None:
-        raise ValueError("code_responses needs the codebook the export was read with")
     cb = codebook
     src: pd.DataFrame = raw.data
     coder = _Coder(raw, cb, errors)
