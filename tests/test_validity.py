@@ -29,6 +29,7 @@ from servicestudy.validity import (
     composite_reliability,
     fornell_larcker,
     htmt,
+    reliability_report,
 )
 
 ITER = 1e-4  # iterative fits: lavaan's own convergence error is ~1e-6
@@ -584,3 +585,101 @@ def test_fornell_larcker_pair_rule(holz):
         ("textual", "speed"): True,
     }
     assert fl.passed is False
+
+
+# ---------------------------------------------------------------------------------------------
+# reliability_report
+# ---------------------------------------------------------------------------------------------
+
+
+def _fake_codebook(scales: dict, outcome: str | None = None):
+    from types import SimpleNamespace as NS
+
+    return NS(
+        constructs={
+            k: NS(id=k, items=tuple(v), role="outcome" if k == outcome else "dimension")
+            for k, v in scales.items()
+        }
+    )
+
+
+def test_reliability_report_sim(sim):
+    ref, data, model = sim
+    rep = reliability_report(data, _fake_codebook(model, outcome="Y"))
+    tab = rep.to_frame()
+    assert list(tab.index) == list(model)
+    assert tab.loc["Y", "role"] == "outcome"
+    assert rep.n_obs_cfa == 377
+    for k, items in model.items():
+        scale = ref["scales"][k]
+        assert tab.loc[k, "n_items"] == len(items)
+        # alpha: psych pairwise, closed form
+        assert tab.loc[k, "alpha"] == pytest.approx(
+            scale["alpha"]["total"]["raw_alpha"], rel=CLOSED
+        )
+        # omega total: psych fa minres (iterative)
+        _close(tab.loc[k, "omega_total"], scale["omega_1factor"]["omega_tot"])
+        cr = ref["cfa"]["composite_reliability_formula"]["values"][k]
+        _close(tab.loc[k, "cr"], cr["CR"])
+        _close(tab.loc[k, "ave"], cr["AVE"])
+        _close(tab.loc[k, "sqrt_ave"], np.sqrt(cr["AVE"]))
+        assert tab.loc[k, "problems"] == ""
+    _close(rep.fit["chisq"].iloc[0], ref["cfa"]["fit_measures"]["chisq"])
+    _compare_matrix(rep.htmt, ref["htmt"]["henseler2015_manual"]["matrix"])
+    hm = pd.DataFrame(ref["htmt"]["henseler2015_manual"]["matrix"])
+    for k in model:
+        others = hm.loc[k].drop(k)
+        assert tab.loc[k, "max_htmt"] == pytest.approx(others[others.abs().idxmax()], rel=CLOSED)
+    assert len(rep.discriminant) == 15
+    row = rep.discriminant.query("construct_1 == 'F1' and construct_2 == 'Y'").iloc[0]
+    _close(row["correlation"], ref["cfa"]["factor_covariances"]["F1~~Y"]["cor_std_all"])
+    assert bool(tab["fornell_larcker_passed"].all())
+
+
+def test_reliability_report_one_item_construct(sim):
+    _, data, model = sim
+    scales = {"F1": model["F1"], "F2": model["F2"], "single": ["Y_1"]}
+    rep = reliability_report(data, _fake_codebook(scales))
+    tab = rep.to_frame()
+    assert list(tab.index) == ["F1", "F2", "single"]
+    assert np.isnan(tab.loc["single", "alpha"])
+    assert np.isnan(tab.loc["single", "cr"])
+    assert "1 item" in tab.loc["single", "problems"]
+    assert list(rep.htmt.index) == ["F1", "F2"]
+    assert np.isfinite(tab.loc["F1", "cr"])
+
+
+def test_reliability_report_cfa_failure_is_reported(sim):
+    _, data, _ = sim
+    rep = reliability_report(data, _fake_codebook({"two": ["F1_1", "F1_2"]}))
+    tab = rep.to_frame()
+    assert rep.cfa is None
+    assert rep.cfa_converged is False
+    assert np.isnan(tab.loc["two", "cr"])
+    assert "CFA" in tab.loc["two", "problems"]
+    assert "not identified" in tab.loc["two", "problems"]
+    assert np.isfinite(tab.loc["two", "alpha"])
+
+
+def test_reliability_report_missing_columns(sim):
+    _, data, model = sim
+    with pytest.raises(DataError, match="'Q9'"):
+        reliability_report(data, _fake_codebook({"F1": model["F1"], "X": ["Q9", "F2_1"]}))
+    with pytest.raises(DataError, match="construct"):
+        reliability_report(data, _fake_codebook({}))
+
+
+def test_reliability_report_k_station_pipeline():
+    """Smoke test through the project's own simulate -> code_responses pipeline."""
+    ss = pytest.importorskip("servicestudy")
+    try:
+        from servicestudy.simulate import NO_DEFECTS
+    except ImportError:  # pragma: no cover
+        pytest.skip("servicestudy.simulate is not available")
+    cb = ss.load_codebook("k_station")
+    coded = ss.code_responses(ss.simulate(300, seed=11, config=NO_DEFECTS).responses, cb).data
+    rep = ss.reliability_report(coded, cb)
+    tab = rep.to_frame()
+    assert list(tab.index) == list(cb.constructs)
+    assert rep.cfa_converged
+    assert tab["cr"].between(0, 1).all()
