@@ -178,3 +178,13 @@ def test_labels_round_trip(scale_id: str, lang: str, picks: list[int]) -> None:
     item = ITEMS_BY_SCALE[scale_id]
     coded = code_responses(_raw(pd.DataFrame({item: labels})), CB)
     pd.testing.assert_series_equal(coded.answers[item], codes, check_names=False)
+
+
+def test_submit_times_become_datetimes_when_they_all_parse() -> None:
+    df = pd.DataFrame({"submit_time": ["2022/3/1 10:00:00", "NULL", "2022/3/2 9:05:00"]}, index=[2, 3, 4])
+    got = code_responses(_raw(df), CB).data["submit_time"]
+    assert pd.api.types.is_datetime64_any_dtype(got)
+    assert got.iloc[2] == pd.Timestamp(2022, 3, 2, 9, 5)
+    assert pd.isna(got.iloc[1])
+    odd = pd.DataFrame({"submit_time": ["2022/3/1 10:00:00", "yesterday"]}, index=[2, 3])
+    assert code_responses(_raw(odd), CB).data["submit_time"].tolist() == ["2022/3/1 10:00:00", "yesterday"]

@@ -9,6 +9,7 @@ Every recode is counted in an audit log; a cell that cannot be coded raises
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,6 +271,22 @@ def _clean_text(s: pd.Series, dtype: str | None = None) -> pd.Series:
     return out
 
 
+def _parse_times(s: pd.Series) -> pd.Series:
+    """Submit times as datetimes when every non-missing cell parses, else unchanged."""
+    present = s.dropna()
+    if len(present) == 0 or pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(present.astype(str), format="mixed", errors="raise")
+    except (ValueError, TypeError, OverflowError):
+        return s
+    if getattr(parsed.dt, "tz", None) is not None:
+        return s
+    return pd.Series(parsed, index=present.index).reindex(s.index)
+
+
 def _categorical(codes: pd.Series, cat: Categorical, lang: str) -> pd.Series:
     labels = [c.zh if lang == "zh" else c.en for c in cat.categories]
     position = {c: k for k, c in enumerate(cat.codes)}
@@ -355,6 +372,8 @@ def code_responses(raw: Any, codebook: Codebook, *, lang: str = "en", errors: st
                 cols[m.id] = num.astype("Int64")
             else:
                 cols[m.id] = num
+        elif m.role == "submit_time":
+            cols[m.id] = _parse_times(_clean_text(s))
         else:
             cols[m.id] = _clean_text(s)
 
