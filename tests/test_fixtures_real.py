@@ -85,3 +85,17 @@ def test_validate_cli_on_a_real_export(fixtures_dir: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "wjx_800_800_2.xls: none of the codebook's 30 items is among the 36 headers" in err
+
+
+def test_xlrd_fallback_reads_the_same_cells(fixtures_dir: Path, monkeypatch) -> None:
+    import python_calamine
+
+    path = fixtures_dir / "wenjuanxing" / "wjx_800_800_0.xls"
+    fast = read_export(path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("calamine unavailable")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", broken)
+    slow = read_export(path)
+    pd.testing.assert_frame_equal(fast.data, slow.data)

@@ -373,3 +373,17 @@ def test_tab_and_semicolon_separated(tmp_path: Path) -> None:
         p = tmp_path / "s.txt"
         p.write_text(f"\nATT1{sep}ATT2\n4{sep}5\n", encoding="utf-8")
         assert read_export(p, CB).data.loc[3].tolist() == [4.0, 5.0]
+
+
+def test_openpyxl_fallback(tmp_path: Path, monkeypatch) -> None:
+    import python_calamine
+
+    p = _xlsx(tmp_path / "f.xlsx", {"S": [["ATT1", "ATT2"], [4, "同意"], [None, 2]]})
+    fast = read_export(p, CB)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("calamine unavailable")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", broken)
+    slow = read_export(p, CB)
+    assert slow.data.to_dict("list") == fast.data.to_dict("list") == {"ATT1": [4, None], "ATT2": ["同意", 2]}
