@@ -207,18 +207,19 @@ def test_bootstrap_ci_agrees_with_psych_by_method(bfi):
 @pytest.mark.slow
 def test_bootstrap_is_reproducible_and_vectorised_fast():
     rng = np.random.default_rng(1)
-    n, k = 100_000, 20
+    n, k = 20_000, 20
     x = rng.normal(size=(n, 1)) + rng.normal(size=(n, k))
     df = pd.DataFrame(x, columns=[f"q{i}" for i in range(k)])
     t0 = time.perf_counter()
     res = alpha(df, ci="bootstrap", n_boot=1000, seed=5)
     elapsed = time.perf_counter() - t0
     assert res.ci_low < res.alpha < res.ci_high
-    # ~2.3 s with single-threaded BLAS on this machine; oversubscribed multi-threaded OpenBLAS
-    # can be 20x slower, so the bound only catches a per-replicate Python loop (minutes)
-    assert elapsed < 90
-    again = alpha(df.iloc[:2000], ci="bootstrap", n_boot=50, seed=5)
-    assert again.ci_low == alpha(df.iloc[:2000], ci="bootstrap", n_boot=50, seed=5).ci_low
+    assert res.boot.shape == (1000,)
+    # ~0.5 s here (n = 100 000 takes ~2.3 s); a Python loop over replicates computing
+    # pairwise covariances would take minutes. Generous bound for loaded shared machines.
+    assert elapsed < 60
+    again = alpha(df, ci="bootstrap", n_boot=1000, seed=5)
+    np.testing.assert_array_equal(again.boot, res.boot)
 
 
 # ---------------------------------------------------------------------------------------------

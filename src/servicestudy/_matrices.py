@@ -161,6 +161,11 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     weights.
     """
     xc = _centre(x, w)
+    if not np.isnan(xc).any():  # complete data: one cross-product
+        if w is None:
+            return (xc.T @ xc) / (xc.shape[0] - 1)
+        v1, v2 = w.sum(), (w * w).sum()
+        return (xc.T @ (xc * w[:, None])) / (v1 - v2 / v1)
     v1, v2, s, p, _q, _n = pairwise_moments(xc, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (p - s * s.T / v1) / (v1 - v2 / v1)
@@ -169,6 +174,8 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
 def pairwise_cor(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """R's ``cor(x, use = "pairwise")``: each pair standardised by its own pairwise SDs."""
     xc = _centre(x, w)
+    if not np.isnan(xc).any():
+        return cov2cor(pairwise_cov(x, w))
     v1, _v2, s, p, q, _n = pairwise_moments(xc, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         cxy = p - s * s.T / v1
