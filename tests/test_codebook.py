@@ -123,3 +123,10 @@ def test_aliases_expanding_inside_a_known_key_are_refused(tmp_path: Path) -> Non
     text = text.replace("version: 1\n", "version: 1\n" + "\n".join(lines) + "\n")
     with pytest.raises(CodebookError, match="expands to more than"):
         load_codebook(_write(tmp_path, text))
+
+
+def test_ambiguous_header_texts_are_refused(tmp_path: Path) -> None:
+    # the English text of ATT2 equals the Chinese text of ATT1: a header could name either
+    bad = GOOD.replace("en: Officers put management before service", "en: 民警态度热情")
+    with pytest.raises(CodebookError, match="names both 'ATT1' and 'ATT2'"):
+        load_codebook(_write(tmp_path, bad))

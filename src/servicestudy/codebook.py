@@ -738,9 +738,9 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
     # header aliases must be unambiguous across all columns
     owner: dict[str, str] = {}
     for cid, names in [
-        *((i.id, (i.id, i.zh, *i.aliases)) for i in items.values()),
-        *((c.id, (c.id, c.zh, *c.aliases)) for c in categoricals.values()),
-        *((t.id, (t.id, t.zh, *t.aliases)) for t in texts.values()),
+        *((i.id, (i.id, i.zh, i.en, *i.aliases)) for i in items.values()),
+        *((c.id, (c.id, c.zh, c.en, *c.aliases)) for c in categoricals.values()),
+        *((t.id, (t.id, t.zh, t.en, *t.aliases)) for t in texts.values()),
         *((m.id, (m.id, *m.aliases)) for m in meta.values()),
     ]:
         for name in names:
