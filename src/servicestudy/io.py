@@ -814,10 +814,12 @@ def write_processed(
     except Exception as exc:
         raise ReadError(f"cannot write Parquet ({type(exc).__name__}: {exc})", file=paths["parquet"]) from None
 
-    csv_text = neutralize(data).to_csv(lineterminator="\n")
+    # CRLF (RFC 4180): the csv writer then quotes cells holding a bare CR, which Excel would
+    # otherwise take as a row break (and run a formula after it); issue 8
+    csv_text = neutralize(data).to_csv(lineterminator="\r\n")
     atomic_write_bytes(paths["csv"], csv_text.encode("utf-8-sig"))
     audit = coded.audit
-    atomic_write_bytes(paths["audit"], neutralize(audit).to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    atomic_write_bytes(paths["audit"], neutralize(audit).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
     raw = getattr(coded, "raw", None)
     prov = {
         "package": "servicestudy",
