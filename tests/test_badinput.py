@@ -331,6 +331,30 @@ def test_formula_text_never_reaches_processed_csv(tmp_path: Path, capsys) -> Non
             assert not cell.startswith(("=", "@", "+")), cell
 
 
+def test_line_breaks_inside_answers_cannot_start_a_row_in_processed_csv(tmp_path: Path, capsys) -> None:
+    """A carriage return inside an open answer must not split the row in the CSV written for
+    Excel (where the text after it would start a new row, and a formula there would run)."""
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[0][HEADER.index("suggestion")] = "服务很好\r=1+2+cmd|' /C calc'!A0"
+    rows[1][HEADER.index("suggestion")] = "第一行\n@SUM(A1)\r\n+3"
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows([HEADER, *rows])  # quotes the CR/LF cells
+    export = tmp_path / "breaks.csv"
+    export.write_bytes(buf.getvalue().encode("utf-8"))
+    out = tmp_path / "processed"
+    assert main(["code", str(export), "--out", str(out)]) == 0
+    capsys.readouterr()
+    raw = (out / "responses.csv").read_bytes().decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(raw, newline="")))
+    assert len(parsed) == 1 + len(GOOD_ROWS)
+    suggestion = parsed[0].index("suggestion")
+    assert parsed[1][suggestion] == "服务很好\r=1+2+cmd|' /C calc'!A0"  # one cell, kept whole
+    assert parsed[2][suggestion] == "第一行\n@SUM(A1)\r\n+3"
+    for row in parsed:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@")), cell
+
+
 def test_corpus_size() -> None:
     """The documented number of bad-input cases (docs/robustness.md)."""
     assert len(CASES) == 29
