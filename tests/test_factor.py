@@ -138,6 +138,22 @@ def test_efa_matches_psych_bfi_methods_and_promax(bfi):
             assert res.statistic == pytest.approx(block["fit"]["STATISTIC"], rel=CLOSED)
 
 
+def test_efa_one_factor_ml(bfi):
+    ref, data = bfi
+    f = ref["fa_1factor_ml_N"]
+    res = efa(data[f["items"]], 1, method="ml", rotation="none")
+    np.testing.assert_allclose(res.loadings.iloc[:, 0], list(f["loadings"].values()), atol=ITER)
+    np.testing.assert_allclose(res.uniquenesses, list(f["uniquenesses"].values()), atol=ITER)
+    assert res.df == f["fit"]["dof"]
+    assert res.statistic == pytest.approx(f["fit"]["STATISTIC"], rel=ITER)
+    assert res.tli == pytest.approx(f["fit"]["TLI"], rel=ITER)
+    assert res.rmsea == pytest.approx(f["fit"]["RMSEA"]["RMSEA"], abs=ITER)
+    assert res.rmsea_ci_low == pytest.approx(f["fit"]["RMSEA"]["lower"], abs=ITER)
+    assert res.rmsea_ci_high == pytest.approx(f["fit"]["RMSEA"]["upper"], abs=ITER)
+    assert res.bic == pytest.approx(f["fit"]["BIC"], rel=ITER)
+    assert res.rmsr == pytest.approx(f["fit"]["rms"], rel=ITER)
+
+
 def test_private_efa_from_corr_equals_public(shared):
     _name, values, data = shared
     items = values["all_items"]["items"]

@@ -366,6 +366,18 @@ def test_omega_bfi(bfi):
         _check_omega(r1, o1, ITER)
 
 
+def test_omega_two_factors_equal_option(bfi):
+    ref, data = bfi
+    o = ref["omega_2factors"]
+    res = omega(data[o["items"]], n_factors=2)
+    _check_omega(res, o, ITER)
+    assert res.ecv == pytest.approx(o["ECV"], abs=ITER)
+    grp = pd.DataFrame(o["omega_group"]).T
+    np.testing.assert_allclose(res.group.to_numpy(), grp.to_numpy(dtype=float), atol=ITER)
+    assert not res.unstable
+    assert "equal" in res.problems
+
+
 def test_omega_ill_posed_three_factors_is_flagged(shared):
     _name, values, data = shared
     for _scale, block in _scale_blocks(values):

@@ -113,6 +113,19 @@ for (fm in c("minres", "ml", "pa")) for (rot in c("none", "varimax", "oblimin", 
                TLI = f$TLI, RMSEA = as.list(f$RMSEA), BIC = f$BIC, rms = f$rms, crms = f$crms,
                fit = f$fit, fit.off = f$fit.off, null_chisq = f$null.chisq))
 }
+x_ac <- x[, c(scales$A, scales$C)]
+om2 <- capture(psych::omega(x_ac, nfactors = 2, fm = "minres", plot = FALSE))$value
+f1 <- psych::fa(x[, scales$N], nfactors = 1, fm = "ml", rotate = "none")
+res$omega_2factors <- list(
+  call = "psych::omega(x[, c(A, C)], nfactors = 2, fm = 'minres', plot = FALSE)",
+  items = c(scales$A, scales$C), omega_h = om2$omega_h, omega_tot = om2$omega.tot,
+  alpha = om2$alpha, G6 = om2$G6, omega_lim = om2$omega.lim, ECV = om2$ECV[[1]],
+  omega_group = m2l(om2$omega.group), schmid_sl = m2l(om2$schmid$sl))
+res$fa_1factor_ml_N <- list(
+  call = "psych::fa(x[, N], nfactors = 1, fm = 'ml', rotate = 'none')", items = scales$N,
+  loadings = as.list(f1$loadings[, 1]), uniquenesses = as.list(f1$uniquenesses),
+  fit = list(STATISTIC = f1$STATISTIC, dof = f1$dof, PVAL = f1$PVAL, TLI = f1$TLI,
+             RMSEA = as.list(f1$RMSEA), BIC = f1$BIC, rms = f1$rms))
 om3 <- suppressWarnings(psych::omega(x, nfactors = 3, fm = "minres", plot = FALSE))
 set.seed(7)
 fp <- psych::fa.parallel(x, fm = "minres", fa = "both", n.iter = 100, plot = FALSE)
