@@ -250,6 +250,30 @@ def test_cfa_npd_latent_flagged():
     assert res.heywood is False
 
 
+def test_cfa_crossloading(holz):
+    ref = load_reference("validity.json")["cfa_crossloading_holzinger"]
+    _, data = holz
+    model = {
+        "visual": ["x1", "x2", "x3", "x9"],
+        "textual": ["x4", "x5", "x6"],
+        "speed": ["x7", "x8", "x9"],
+    }
+    res = cfa(data, model)
+    check_param_block(res, ref)
+    cr_f = composite_reliability(res).estimate
+    av_f = ave(res).estimate
+    cr_s = composite_reliability(res, variant="semtools").estimate
+    av_s = ave(res, variant="semtools").estimate
+    for f in model:
+        _close(cr_f[f], ref["composite_reliability_formula"][f]["CR"])
+        _close(av_f[f], ref["composite_reliability_formula"][f]["AVE"])
+        _close(cr_s[f], ref["semTools"]["compRelSEM"][f])
+        if ref["semTools"]["AVE"][f] is None:
+            assert np.isnan(av_s[f])
+        else:
+            _close(av_s[f], ref["semTools"]["AVE"][f])
+
+
 # ---------------------------------------------------------------------------------------------
 # composite reliability, AVE, Fornell-Larcker
 # ---------------------------------------------------------------------------------------------

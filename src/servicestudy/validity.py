@@ -1170,7 +1170,7 @@ def ave(source, *, variant: str = "formula") -> FactorStatisticResult:
     -----
     ``formula``: AVE = sum l_j^2 / k with l_j the standardized loadings (Fornell & Larcker
     1981). ``semtools``: AVE = phi sum lambda_j^2 / sum_j s_jj, the common variance over the
-    observed item variances.
+    observed item variances; NaN (as semTools' NA) for a factor with a cross-loading item.
 
     References
     ----------
@@ -1192,7 +1192,15 @@ def ave(source, *, variant: str = "formula") -> FactorStatisticResult:
         for f, ld in _std_loadings_by_factor(source, "ave").items():
             rows[f] = (float(np.sum(ld**2) / ld.size), ld.size)
     else:
+        counts: dict[str, int] = {}
+        for its in source.model.values() if isinstance(source, CFAResult) else ():
+            for it in its:
+                counts[it] = counts.get(it, 0) + 1
         for f, (lam, phi, sub) in _semtools_parts(source, "ave").items():
+            if any(counts[it] > 1 for it in source.model[f]):
+                # semTools' AVE() returns NA for a factor with a cross-loading indicator
+                rows[f] = (float("nan"), lam.size)
+                continue
             rows[f] = (float(phi * np.sum(lam**2) / np.trace(sub)), lam.size)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "n_items"])
     table.index.name = "factor"

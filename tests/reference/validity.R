@@ -173,6 +173,14 @@ ht <- list(
                      "semTools::htmt(model, dat, missing = 'listwise')")
 )
 
+## a cross-loading (x9 on visual and speed) on lavaan's HolzingerSwineford1939, the same data
+## as the shared holzinger.csv
+hs_model <- "visual =~ x1 + x2 + x3 + x9\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+fx <- capture(cfa(hs_model, HolzingerSwineford1939))
+b_cross <- block(fx$value, "lavaan::cfa(hs_model, HolzingerSwineford1939)")
+b_cross$warnings <- fx$warnings
+b_cross$model <- hs_model
+
 res <- list(
   generated_by = "tests/reference/validity.R",
   versions = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
@@ -189,6 +197,7 @@ res <- list(
   data_npd = list(file = "validity_npd.csv", n_rows = nrow(npd$data),
                   model = "U =~ u1 + u2 + u3\nV =~ v1 + v2 + v3"),
   cfa_npd = b_npd,
+  cfa_crossloading_holzinger = b_cross,
   htmt = ht
 )
 write_json(res, file.path(out_dir, "validity.json"), digits = NA, auto_unbox = TRUE,
