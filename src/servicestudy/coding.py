@@ -460,7 +460,10 @@ def _multi_from_text(coder: _Coder, s: pd.Series, cat: Categorical, lm: Mapping[
         if isinstance(v, str) and normalize_label(v) in PLATFORM_MISSING:
             coder.note(cat.id, "platform missing marker -> NA", 1)
             continue
-        parts = [v] if not isinstance(v, str) else re.split("|".join(map(re.escape, MULTI_SEPARATORS)), v)
+        if not isinstance(v, str) or normalize_label(_FILL.sub("", v)) in lm:
+            parts = [v]  # a single option (whose label may itself contain a separator)
+        else:
+            parts = re.split("|".join(map(re.escape, MULTI_SEPARATORS)), v)
         row = np.zeros(len(names))
         ok = True
         for p in parts:
