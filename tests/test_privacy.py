@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicestudy.codebook import load_codebook
 from servicestudy.errors import DataError, ReadError
 from servicestudy.privacy import (
+    MASKS,
     find_identifiers,
     is_valid_id_number,
     mask_identifiers,
@@ -338,3 +342,61 @@ def test_no_identifier_reaches_prepared_report_data(identified_export, tmp_path)
         assert _leaks(text) == [], p.name
     data = load_prepared(folder).data
     assert "[手机号]" in " ".join(data["suggestion"].dropna())
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+
+FILLER = st.text(
+    alphabet=st.sampled_from(list("服务很好希望改进办事效率窗口民警态度热情满意，。！ 、abcXYZ")), max_size=15
+)
+
+
+@st.composite
+def identifiers(draw):
+    kind = draw(st.sampled_from(["mobile", "id_number", "email", "ipv4", "wechat"]))
+    if kind == "mobile":
+        value = "1" + draw(st.sampled_from("3456789")) + "".join(draw(st.lists(st.sampled_from("0123456789"),
+                                                                         min_size=9, max_size=9)))
+        return kind, value, value
+    if kind == "id_number":
+        region = draw(st.sampled_from(["330304", "110105", "440106", "510107"]))
+        born = draw(st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)))
+        seq = f"{draw(st.integers(0, 999)):03d}"
+        value = gb11643(region + born.strftime("%Y%m%d") + seq)
+        return kind, value, value
+    if kind == "email":
+        user = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._", min_size=1, max_size=10))
+        user = "u" + user.strip(".")
+        value = f"{user}@{draw(st.sampled_from(['qq.com', '163.com', 'example.org']))}"
+        return kind, value, value
+    if kind == "ipv4":
+        value = ".".join(str(draw(st.integers(0, 255))) for _ in range(4))
+        return kind, value, value
+    wx = "w" + "".join(draw(st.lists(st.sampled_from("abcdefghijk_0123456789"), min_size=6, max_size=12)))
+    return kind, f"微信：{wx}", wx
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(before=FILLER, ident=identifiers(), after=FILLER)
+def test_masking_removes_every_inserted_identifier(before, ident, after):
+    kind, inserted, secret = ident
+    text = f"{before}，{inserted}，{after}"
+    masked = mask_identifiers(text)
+    assert secret not in masked
+    assert MASKS[kind] in masked
+    # masking is idempotent and leaves nothing to find
+    assert mask_identifiers(masked) == masked
+    assert find_identifiers(pd.Series([masked])).empty
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(ids=st.lists(st.one_of(st.integers(0, 10**9), st.text(min_size=1, max_size=8).filter(str.strip)),
+                    min_size=1, max_size=30, unique=True))
+def test_pseudonyms_are_stable_and_distinct(ids):
+    a = pseudonymize(pd.Series(ids, dtype=object), key=KEY)
+    b = pseudonymize(pd.Series(ids, dtype=object), key=KEY)
+    assert a.tolist() == b.tolist()
+    texts = {str(v).strip() for v in ids}
+    assert a.nunique() == len(texts)
+    assert all(p.startswith("R-") and len(p) == 14 for p in a)
