@@ -400,10 +400,35 @@ class _FIML:
         grad = np.concatenate([self.mod.grad_from_sigma(theta, g_sig), g_mu]) / n
         return f / n, grad
 
-    def fixed_hess(self, theta0):
-        """A Hessian approximation evaluated once at ``theta0`` (a good start) and reused."""
-        h0 = self.hess(theta0)
-        return lambda theta: h0
+    def grad_batch(self, thetas):
+        """Gradients of -logl/N at several parameter vectors at once (rows of ``thetas``)."""
+        mod, p = self.mod, self.mod.p
+        b = thetas.shape[0]
+        sig = np.stack([mod.sigma(t) for t in thetas])
+        mu = thetas[:, mod.n_cov :]
+        g_sig = np.zeros((b, p, p))
+        g_mu = np.zeros((b, p))
+        for idx, n_k, mean, s, _rows in self.pats.groups:
+            grid = (slice(None), idx[:, None], idx[None, :])
+            inv = np.linalg.inv(sig[grid])
+            d = mean - mu[:, idx]
+            t = s + d[:, :, None] * d[:, None, :]
+            g_sig[grid] += (0.5 * n_k) * (inv - inv @ t @ inv)
+            g_mu[:, idx] -= n_k * np.einsum("bij,bj->bi", inv, d)
+        out = np.empty_like(thetas)
+        for j in range(b):
+            out[j, : mod.n_cov] = mod.grad_from_sigma(thetas[j], g_sig[j])
+        out[:, mod.n_cov :] = g_mu
+        return out / self.pats.n
+
+    def observed_hess(self, theta, h=1e-6):
+        """Hessian of -logl (not divided by N) by central differences of the gradient."""
+        q = theta.size
+        steps = h * np.maximum(1.0, np.abs(theta))
+        pert = np.concatenate([theta + np.diag(steps), theta - np.diag(steps)])
+        g = self.grad_batch(pert)
+        hess = (g[:q] - g[q:]) / (2.0 * steps)[:, None] * self.pats.n
+        return 0.5 * (hess + hess.T)
 
     def hess(self, theta):
         """Expected information of -logl/N summed over the missing-data patterns."""
@@ -763,7 +788,15 @@ def cfa(
         pre_res = _minimize(pre, pre_mod.start(s))
         theta0 = np.concatenate([pre_res.x, mu_sat])
         obj = _FIML(mod, pats)
-        res = _minimize(obj, theta0, hess=obj.fixed_hess(theta0))
+        # fixed Hessian approximation: the complete-data information at the start
+        h0 = np.zeros((mod.q, mod.q))
+        info0 = pre.info(pre_res.x)
+        if info0 is None or not np.all(np.isfinite(info0)):
+            h0 = obj.hess(theta0)
+        else:
+            h0[: mod.n_cov, : mod.n_cov] = info0
+            h0[mod.n_cov :, mod.n_cov :] = np.linalg.inv(pre_mod.sigma(pre_res.x))
+        res = _minimize(obj, theta0, hess=lambda _theta: h0)
         theta = res.x
         sig_hat = mod.sigma(theta)
         mu_hat = theta[mod.n_cov :]
@@ -778,9 +811,7 @@ def cfa(
             base_ll += -0.5 * col.size * (_LOG2PI + math.log(v) + 1.0)
         base_chisq = 2.0 * (logl_sat - base_ll)
         del var_j
-        hess = _numeric_jacobian(lambda t: obj.fg(t)[1], theta) * n
-        hess = 0.5 * (hess + hess.T)
-        vcov = _safe_inverse(hess)
+        vcov = _safe_inverse(obj.observed_hess(theta))
         s_mean = mu_sat
 
     grad_max = float(np.max(np.abs(obj.fg(theta)[1])))
