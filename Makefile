@@ -67,7 +67,7 @@ REPORT_DIR := reports
 PREPARED_DIR := data/processed/report
 PREPARED := $(PREPARED_DIR)/prepared.json
 REPORT_CODEBOOK := src/servicestudy/codebooks/k_station.yaml
-REPORT_TEMPLATE := src/servicestudy/templates/report.typ
+REPORT_TEMPLATE := $(wildcard src/servicestudy/templates/*.typ)
 PKG_SOURCES := $(shell find src/servicestudy -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
 REPORT_STEP := $(BIN)/python -m servicestudy.report
 RESULTS := $(addprefix $(REPORT_DIR)/results/,sample.json reliability.json satisfaction.json groups.json drivers.json)

@@ -189,3 +189,46 @@ def test_cli_report_on_a_missing_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("servicestudy report: error:")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not HAVE_PDFTOTEXT, reason="pdftotext (poppler-utils) not installed")
+def test_cli_runs_every_section_strictly(tmp_path, capsys):
+    """The whole pipeline through the CLI on a small wave: every section computes (strict mode
+    raises on any failure), the PDF is written and has no "not available" box."""
+    wave = simulate.simulate(150, seed=21)
+    export = simulate.write_wenjuanxing(wave.responses, tmp_path / "wave.xlsx")
+    code = cli_main(["report", str(export), "--out", str(tmp_path / "out"), "--lang", "en", "--strict", "--quiet"])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "report.pdf")
+    data = json.loads((tmp_path / "out" / "build" / "report_data.json").read_text(encoding="utf-8"))
+    for name, sec in data["sections"].items():
+        assert sec["status"] == "ok", name
+        for part in sec.values():
+            if isinstance(part, dict) and "status" in part:
+                assert part["status"] == "ok", (name, part)
+    text = _text(tmp_path / "out" / "report.pdf")
+    assert "Not available yet" not in text
+    assert "Could not be computed" not in text
+    assert len(data["findings"]) == 4
+
+
+@pytest.mark.skipif(not HAVE_PDFTOTEXT, reason="pdftotext (poppler-utils) not installed")
+def test_template_number_formats(tmp_path):
+    """The Typst formatting helpers round like Python's format() and follow APA style."""
+    import typst
+
+    (tmp_path / "format.typ").write_text(report.template_text("format.typ"), encoding="utf-8")
+    cases = [("fmt(3.14159)", "3.14"), ("fmt(-1.005, d: 1)", "−1.0"), ("fmt(-0.004)", "0.00"),
+             ("fmt(12, d: 0)", "12"), ("fmt(0.05, d: 3)", "0.050"), ("fr(0.8149)", ".81"),
+             ("fr(-0.456)", "−.46"), ("fr(-0.0456, d: 3)", "−.046"), ("fr(1.0)", "1.00"),
+             ("fp(0.0004)", "p < .001"), ("fp(0.04449)", "p = .044"), ("fp(1.0)", "p = 1.000"),
+             ("pct(0.1234)", "12.3%"), ("n(367.0)", "367"), ("fmt(none)", "–")]
+    body = "\n\n".join(f"[{i}] #{expr}" for i, (expr, _) in enumerate(cases))
+    (tmp_path / "t.typ").write_text('#import "format.typ": *\n' + body, encoding="utf-8")
+    pdf = tmp_path / "t.pdf"
+    pdf.write_bytes(typst.compile(str(tmp_path / "t.typ"), root=str(tmp_path), font_paths=report.font_paths(),
+                                  ignore_system_fonts=True))
+    res = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True)
+    got = dict(line.split("] ", 1) for line in res.stdout.decode().splitlines() if line.startswith("["))
+    for i, (_expr, expected) in enumerate(cases):
+        assert got[f"[{i}"] == expected, cases[i]

@@ -1101,6 +1101,7 @@ def build_pdf(out: str | Path, *, lang: str = "en", template: str | Path | None 
     if not data.is_file():
         raise OutputError("no report data", file=data, expected="the output of collect() (run the pipeline first)")
     text = Path(template).read_text(encoding="utf-8") if template else template_text()
+    atomic_write_text(out / "build" / "format.typ", template_text("format.typ"))
     main = atomic_write_text(out / "build" / "report.typ", text)
     target = out / ("report.pdf" if lang == "en" else f"report_{lang}.pdf")
     pdf = typst.compile(str(main), root=str(out), font_paths=font_paths(), ignore_system_fonts=True,
