@@ -454,6 +454,14 @@ def test_non_numeric_column(holz):
         cfa(data, {"A": ["x1", "x2", "school"], "B": ["x4", "x5", "x6"]})
 
 
+def test_all_missing_item(holz):
+    _, data = holz
+    d = data.copy()
+    d["x5"] = np.nan
+    with pytest.raises(DataError, match=r"without any observed value.*'x5'"):
+        cfa(d, HOLZ_MODEL, missing="fiml")
+
+
 def test_zero_variance_item(holz):
     _, data = holz
     d = data.copy()

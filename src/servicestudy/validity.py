@@ -95,6 +95,11 @@ def _parse_model(data: pd.DataFrame, model: Mapping[str, Sequence[str]], func: s
     if any(f in items for f in factors):
         clash = [f for f in factors if f in items]
         raise DataError(f"{func}: factor names must differ from item names: {clash}")
+    empty = [it for it in items if data[it].isna().all()]
+    if empty:
+        raise DataError(
+            f"{func}: items without any observed value: " + ", ".join(repr(c) for c in empty)
+        )
     nonnum = [
         it
         for it in items
@@ -582,6 +587,9 @@ class CFAResult(Result):
         standardized loading exceeds 1 in absolute value.
     latent_cov_pd : bool
         False when the latent covariance matrix is not positive definite.
+    converged : bool
+        Always True: :func:`cfa` raises :class:`~servicestudy.errors.ConvergenceError` instead
+        of returning an unconverged fit.
     """
 
     model: dict
