@@ -39,10 +39,13 @@ TASKS: dict[str, tuple[int, tuple[str, ...], tuple[int, ...] | None]] = {
     "ols_hc3_rw": (20, ("statsmodels",), None),
     "careless": (20, (), None),
     "chunked_pipeline": (30, (), (1_000_000,)),
+    "read_xlsx": (0, ("pandas_openpyxl",), (100_000,)),
+    "pipeline": (0, (), (1_000, 10_000, 100_000)),
 }
 # agreement tolerances per task (relative), and which result keys to compare
 TOL = {"alpha_boot": ("alpha", 1e-10), "omega": ("omega_total", 1e-3), "kmo_bartlett": ("kmo", 1e-8),
-       "efa": ("h2_sum", 1e-3), "parallel": ("n_factors", 0), "ols_hc3_rw": ("se1", 1e-8)}
+       "efa": ("h2_sum", 1e-3), "parallel": ("n_factors", 0), "ols_hc3_rw": ("se1", 1e-8),
+       "read_xlsx": ("rows", 0)}
 
 
 def _run(cmd: list[str], timeout: float) -> dict:
@@ -68,7 +71,7 @@ def _python_for(impl: str) -> str:
 def _available(impl: str) -> bool:
     if impl == "psych":
         return shutil.which("Rscript") is not None
-    mod = {"pingouin": "pingouin", "factor_analyzer": "factor_analyzer", "statsmodels": "statsmodels"}[impl]
+    mod = {"pandas_openpyxl": "openpyxl", "pingouin": "pingouin", "factor_analyzer": "factor_analyzer", "statsmodels": "statsmodels"}[impl]
     return importlib.util.find_spec(mod) is not None
 
 
@@ -106,8 +109,8 @@ def main() -> None:
     rows = []
     for task in args.tasks.split(","):
         k, peers, only = TASKS[task]
-        for n in sizes if only is None else [s for s in sizes if s in only] or list(only):
-            csv, _pq = _data_files(n, k)
+        for n in sizes if only is None else ([s for s in sizes if s in only] or list(only)):
+            csv, _pq = _data_files(n, k) if k else (None, None)
             ours = _run([sys.executable, str(HERE / "tasks.py"), task, "servicestudy", str(n), str(k),
                          "--data", str(HERE / "data")], args.timeout)
             rows.append({"task": task, "n": n, "k": k, "impl": "servicestudy", **ours})

@@ -98,7 +98,36 @@ def ours(task: str, df: pd.DataFrame, args: argparse.Namespace):
         return {"alpha_first": alphas[0], "kmo": k, "bartlett": b,
                 "h2_sum": float(np.sum(e.communalities)), "b1": float(o.coefficients["estimate"].iloc[1]),
                 "_seconds": time.perf_counter() - t0}
+    if task == "read_xlsx":
+        path = export_file(args.n, Path(args.data))
+        t0 = time.perf_counter()
+        raw = ss.read_export(path, "k_station")
+        return {"rows": int(raw.data.shape[0]), "cols": int(raw.data.shape[1]), "_seconds": time.perf_counter() - t0}
+    if task == "pipeline":
+        import tempfile
+
+        path = export_file(args.n, Path(args.data))
+        cb = ss.load_codebook("k_station")
+        t0 = time.perf_counter()
+        raw = ss.read_export(path, cb)
+        coded = ss.code_responses(raw, cb)
+        flags = ss.screen(coded, cb)
+        with tempfile.TemporaryDirectory() as tmp:
+            ss.write_processed(coded, tmp, key=b"bench-key-for-pseudonyms-0123456789")
+        return {"rows": int(coded.data.shape[0]), "flags": int(flags.flags.shape[0]), "_seconds": time.perf_counter() - t0}
     raise SystemExit(f"unknown task {task}")
+
+
+def export_file(n: int, folder: Path) -> Path:
+    """A simulated Wenjuanxing text-download xlsx with n respondents (cached in bench/data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"wjx_{n}.xlsx"
+    if not path.exists():
+        from servicestudy.simulate import simulate, write_wenjuanxing
+
+        wave = simulate(n, seed=7)
+        write_wenjuanxing(wave.responses, path, "k_station")
+    return path
 
 
 # --- Python peers ------------------------------------------------------------------------
@@ -126,6 +155,15 @@ def peer_factor_analyzer(task: str, df: pd.DataFrame, args: argparse.Namespace):
     raise SystemExit("n/a")
 
 
+def peer_pandas_openpyxl(task: str, df: pd.DataFrame, args: argparse.Namespace):
+    if task == "read_xlsx":
+        path = export_file(args.n, Path(args.data))
+        t0 = time.perf_counter()
+        frame = pd.read_excel(path, engine="openpyxl")
+        return {"rows": int(frame.shape[0]), "_seconds": time.perf_counter() - t0}
+    raise SystemExit("n/a")
+
+
 def peer_statsmodels(task: str, df: pd.DataFrame, args: argparse.Namespace):
     import statsmodels.api as sm
 
@@ -143,13 +181,13 @@ def _warm_imports(impl: str) -> None:
 
     mods = {"servicestudy": ["servicestudy.reliability", "servicestudy.factor", "servicestudy.drivers",
                              "servicestudy.screening", "servicestudy.chunked", "servicestudy.io"],
-            "pingouin": ["pingouin"], "factor_analyzer": ["factor_analyzer"], "statsmodels": ["statsmodels.api"]}
+            "pandas_openpyxl": ["openpyxl"], "pingouin": ["pingouin"], "factor_analyzer": ["factor_analyzer"], "statsmodels": ["statsmodels.api"]}
     for m in mods.get(impl, []):
         with contextlib.suppress(ImportError):
             importlib.import_module(m)
 
 
-PEERS = {"servicestudy": ours, "pingouin": peer_pingouin, "factor_analyzer": peer_factor_analyzer,
+PEERS = {"servicestudy": ours, "pandas_openpyxl": peer_pandas_openpyxl, "pingouin": peer_pingouin, "factor_analyzer": peer_factor_analyzer,
          "statsmodels": peer_statsmodels}
 
 
