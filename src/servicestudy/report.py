@@ -88,7 +88,7 @@ RECOMMENDATION_AREAS: dict[str, dict[str, Any]] = {
         "dimensions": ("attitude",),
     },
     "technology": {
-        "en": "Wider, technology-enabled services (\u201crun at most once\u201d, online channels)",
+        "en": "Wider, technology-enabled services ('run at most once', online channels)",
         "zh": "拓展服务内容与科技赋能（\u201c最多跑一次\u201d、网上渠道）",
         "dimensions": ("forms", "efficiency", "content"),
     },
@@ -887,6 +887,15 @@ def section_drivers(prep: Prepared, *, langs: Sequence[str] = LANGS, strict: boo
                 "priority_order": [str(i) for i in tab.sort_values("priority_rank").index]}
 
     sec.results["ipa"] = ipa_res = guard(_ipa)
+    # Pearson correlations of the scores (pairwise complete), shown as a heatmap
+    corr = data[[*xs, y]].astype(float).corr(method="pearson")
+    corr = corr.rename(index=lambda s: s.removeprefix("score_"), columns=lambda s: s.removeprefix("score_"))
+    sec.results["correlations"] = corr
+    for lang in langs:
+        names = {d: _label(cb, d, lang) for d in corr.index}
+        shown = corr.rename(index=names, columns=names)
+        sec.figures.setdefault("correlations", {})[lang] = _fig(
+            lambda ax, shown=shown: figures.correlation_heatmap(shown, ax=ax))
     for lang in langs:
         if ols_res["status"] == "ok":
             coef = pd.DataFrame(ols_res["coefficients"]).T
