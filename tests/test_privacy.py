@@ -107,7 +107,7 @@ def test_other_identifiers(text, kind):
 @pytest.mark.parametrize(
     "text",
     ["999.1.1.1", "版本1.2.3", "10:30:00", "2022-10-01 10:30:00", "服务很好", "满意度 4.5 分",
-     "我是本地居民", "wxyz_hello123", "a@b"],
+     "我是本地居民", "wxyz_hello123", "a@b", "我是温州人", "我是党员，常来办事", "我是宁波人在这上班"],
 )
 def test_no_false_positives(text):
     assert kinds(text) == []
@@ -121,6 +121,7 @@ def test_no_false_positives(text):
         ("联系人 张三", "张三"),
         ("感谢民警王刚的帮助", "王刚"),
         ("我是陈小红，住在瓯海", "陈小红"),
+        ("我是王建民", "王建民"),
         ("我叫阿依古丽", "阿依古"),  # no known surname: 2-3 characters after a strong cue
     ],
 )

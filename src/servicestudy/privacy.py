@@ -33,7 +33,9 @@ Notes
 -----
 The name heuristic is deliberately narrow and will miss names without a cue ("张伟帮我办了
 证"), nicknames, and names written in pinyin; it may also mask a few words that follow a cue
-and happen to start with a surname character (我是王府井附近的居民 -> 我是[姓名]附近的居民).
+and happen to start with a surname character (我是王府井附近的居民 -> 我是[姓名]附近的居民;
+words after a weak cue that end in 人/员/户/市/州/... are taken for places or groups:
+我是温州人 stays as it is).
 Free text should still be read by a person before it is published. Landline numbers, bank
 cards, licence plates and addresses are not detected.
 
@@ -150,6 +152,8 @@ _NAME_STRONG = re.compile(
     r"(?:我叫|我的名字是|名字叫|名字是|名叫|姓名|联系人|署名|落款)[\s:：为是]*"
     rf"(?P<id>{_SURNAME}{_GIVEN}{{1,2}}|{_GIVEN}{{2,3}})"
 )
+# a word after a weak cue that ends like this is a place or a group, not a name
+_NOT_NAME_END = frozenset("人员族户者们市县区省镇村乡街路州籍")
 _NAME_WEAK = re.compile(
     rf"(?:我是|本人|民警|警官|辅警|所长|警察|同志)[\s:：]*(?P<id>{_SURNAME}{_GIVEN}{{1,2}})"
 )
@@ -231,9 +235,13 @@ def _scan(text: str) -> list[_Hit]:
         for m in _IPV6.finditer(text):
             if _valid_ip(m.group(), 6):
                 hits.append(_Hit(m.start(), m.end(), "ipv6", m.group()))
-    for pattern in (_NAME_STRONG, _NAME_WEAK):
-        for m in pattern.finditer(text):
-            hits.append(_Hit(m.start("id"), m.end("id"), "name", m.group("id")))
+    for m in _NAME_STRONG.finditer(text):
+        hits.append(_Hit(m.start("id"), m.end("id"), "name", m.group("id")))
+    for m in _NAME_WEAK.finditer(text):
+        name = m.group("id")
+        if name[-1] in _NOT_NAME_END or text[m.end("id") : m.end("id") + 1] in _NOT_NAME_END:
+            continue  # 我是温州人, 我是党员, 我是宁波人: a place or a group, not a name
+        hits.append(_Hit(m.start("id"), m.end("id"), "name", name))
     # priority among overlapping spans: the more specific kinds first, then the longer span
     order = {k: i for i, k in enumerate(("email", "id_number", "mobile", "wechat", "qq", "ipv6", "ipv4", "name"))}
     hits.sort(key=lambda h: (order[h.kind], -(h.end - h.start), h.start))
