@@ -7,6 +7,9 @@ with ``sha256sum -c MANIFEST.sha256`` from inside ``data/raw``, or with
 and hidden files (``.gitkeep``, editor droppings) are not listed.
 
 Regenerate it whenever the raw data change on purpose: ``servicestudy verify --write``.
+
+Validated against: GNU coreutils ``sha256sum -c`` on the written manifest and
+:func:`hashlib.sha256` (``tests/test_provenance.py``).
 """
 
 from __future__ import annotations
