@@ -68,8 +68,16 @@ def _ml_objective(psi: np.ndarray, r: np.ndarray, nf: int) -> tuple[float, np.nd
     return f, np.diag(g) / psi**2
 
 
-def _fit_psi(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool, int]:
+def _fit_psi(
+    r: np.ndarray, nf: int, method: str, tight: bool = True
+) -> tuple[np.ndarray, bool, int]:
     start = 1.0 - smc(r)
+    # tight: far below psych's own accuracy; loose: R's optim defaults (factr 1e7, pgtol 0)
+    opts = (
+        {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20}
+        if tight
+        else {"ftol": 1e7 * np.finfo(float).eps, "gtol": 1e-8, "maxiter": 1000}
+    )
     fun = _uls_objective if method == "minres" else _ml_objective
     res = optimize.minimize(
         fun,
@@ -78,7 +86,7 @@ def _fit_psi(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool, int
         jac=True,
         method="L-BFGS-B",
         bounds=[(_PSI_LOWER, 1.0)] * r.shape[0],
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20},
+        options=opts,
     )
     psi = np.clip(res.x, _PSI_LOWER, 1.0)
     # success also when stopped by ftol at machine precision with a tiny projected gradient
@@ -86,16 +94,21 @@ def _fit_psi(r: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool, int
     pg = np.where(
         (psi <= _PSI_LOWER + 1e-12) & (g > 0) | (psi >= 1.0 - 1e-12) & (g < 0), 0.0, g
     )
-    ok = bool(res.success or np.max(np.abs(pg)) < 1e-6)
+    ok = bool(res.success or np.max(np.abs(pg)) < (1e-6 if tight else 1e-4))
     return psi, ok, int(res.nit)
 
 
 def _extract(
-    r: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: float = 0.001
+    r: np.ndarray,
+    nf: int,
+    method: str,
+    max_iter: int = 50,
+    min_err: float = 0.001,
+    tight: bool = True,
 ) -> dict[str, object]:
     """Unrotated loadings by minres, ml or pa (psych::fa's ``fac``)."""
     if method in ("minres", "ml"):
-        psi, ok, nit = _fit_psi(r, nf, method)
+        psi, ok, nit = _fit_psi(r, nf, method, tight)
         if method == "minres":
             load = _top_loadings(r - np.diag(psi), nf)
         else:
@@ -600,9 +613,9 @@ class ParallelAnalysisResult(Result):
         return self.eigenvalues
 
 
-def _fa1_values(r: np.ndarray, method: str) -> np.ndarray:
+def _fa1_values(r: np.ndarray, method: str, tight: bool = True) -> np.ndarray:
     """Eigenvalues of R with the one-factor communalities on the diagonal (psych fa()$values)."""
-    ext = _extract(r, 1, method)
+    ext = _extract(r, 1, method, tight=tight)
     load = np.asarray(ext["loadings"])
     s = r.copy()
     np.fill_diagonal(s, np.sum(load**2, axis=1))
@@ -691,7 +704,8 @@ def parallel_analysis(
     sd = np.sqrt(np.einsum("bii->bi", cov))
     sim_r = cov / (sd[:, :, None] * sd[:, None, :])
     sim_pc = np.linalg.eigvalsh(sim_r)[:, ::-1]
-    sim_fa = np.array([_fa1_values(c, method) for c in sim_r])
+    # replicates are fitted to R's optim accuracy (they only feed means and quantiles)
+    sim_fa = np.array([_fa1_values(c, method, tight=False) for c in sim_r])
     # resampled data: each column drawn with replacement independently
     res_pc = np.empty((n_iter, p))
     res_fa = np.empty((n_iter, p))
@@ -703,7 +717,7 @@ def parallel_analysis(
             if np.all(np.isfinite(c)):
                 break
         res_pc[b] = np.linalg.eigvalsh(c)[::-1]
-        res_fa[b] = _fa1_values(c, method)
+        res_fa[b] = _fa1_values(c, method, tight=False)
     table = pd.DataFrame(
         {
             "observed_pc": pc_obs,
