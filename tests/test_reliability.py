@@ -299,6 +299,20 @@ def test_split_half_matches_psych_and_exhaustive(shared):
             full.max_split_b) == sorted(al["max_split_A"])
 
 
+def test_split_half_samples_beyond_cap():
+    rng = np.random.default_rng(8)
+    f = rng.normal(size=(300, 1))
+    df = pd.DataFrame(f + rng.normal(size=(300, 8)), columns=[f"q{i}" for i in range(8)])
+    full = split_half(df)
+    assert full.exhaustive
+    assert full.n_splits == 35
+    sampled = split_half(df, max_splits=10, n_sample=500, seed=1)
+    assert not sampled.exhaustive
+    assert sampled.n_splits == 500
+    assert full.min_split <= sampled.min_split <= sampled.max_split <= full.max_split
+    assert sampled.mean_split == pytest.approx(full.mean_split, abs=0.01)
+
+
 def test_split_half_psych_bfi(bfi):
     ref, data = bfi
     for block in ref["scales"].values():

@@ -652,9 +652,12 @@ class SplitHalfResult(Result):
 
 def _split_coefficients(r: np.ndarray, a_sets: np.ndarray) -> np.ndarray:
     """``4 sum(R[A,B]) / sum(R)`` for each row of a boolean (splits x k) membership matrix."""
-    a = a_sets.astype(float)
-    b = 1.0 - a
-    return 4.0 * np.einsum("sk,kl,sl->s", a, r, b) / r.sum()
+    out = np.empty(a_sets.shape[0])
+    total = r.sum()
+    for start in range(0, a_sets.shape[0], 100_000):
+        a = a_sets[start : start + 100_000].astype(float)
+        out[start : start + a.shape[0]] = 4.0 * np.sum((a @ r) * (1.0 - a), axis=1) / total
+    return out
 
 
 def _split_half_from_corr(
@@ -662,6 +665,7 @@ def _split_half_from_corr(
     *,
     variant: str = "all",
     max_splits: int = 1_000_000,
+    n_sample: int = 10_000,
     rng: np.random.Generator | None = None,
 ) -> dict[str, object]:
     k = r.shape[0]
@@ -702,7 +706,7 @@ def _split_half_from_corr(
         else:
             rng = rng or np.random.default_rng()
             combos = np.sort(
-                np.argsort(rng.random((max_splits, k)), axis=1)[:, :m], axis=1
+                np.argsort(rng.random((n_sample, k)), axis=1)[:, :m], axis=1
             )
             exhaustive = False
         divisor = combos.shape[0]
@@ -728,6 +732,7 @@ def split_half(
     *,
     variant: str = "all",
     max_splits: int = 1_000_000,
+    n_sample: int = 10_000,
     seed: int | np.random.Generator | None = None,
 ) -> SplitHalfResult:
     """Split-half reliabilities over the splits of the items into two halves.
@@ -737,13 +742,15 @@ def split_half(
     items
         Wide table, one numeric column per item, already reverse-coded.
     variant
-        ``"all"``: every distinct split into floor(k/2) and ceil(k/2) items (a random sample of
-        ``max_splits`` when there are more). ``"psych"``: psych::splitHalf's enumeration, the
+        ``"all"``: every distinct split into floor(k/2) and ceil(k/2) items (``n_sample``
+        random splits, as psych, when there are more than ``max_splits``; then
+        ``exhaustive`` is False). ``"psych"``: psych::splitHalf's enumeration, the
         first ``ceil(choose(k, floor(k/2))/2)`` combinations in lexicographic order with the
         mean divided by ``choose(k, floor(k/2))/2``, which reproduces psych's numbers but misses
         splits when k is odd.
-    max_splits, seed
-        Cap on enumerated splits for ``"all"`` and the seed for sampling beyond it.
+    max_splits, n_sample, seed
+        Cap on enumerated splits for ``"all"``, the number of random splits beyond it and the
+        seed for that sampling.
 
     Returns
     -------
@@ -785,7 +792,8 @@ def split_half(
     check_corr_usable(c, data.names, "split_half")
     r = cov2cor(c)
     res = _split_half_from_corr(
-        r, variant=variant, max_splits=max_splits, rng=np.random.default_rng(seed)
+        r, variant=variant, max_splits=max_splits, n_sample=n_sample,
+        rng=np.random.default_rng(seed)
     )
     names = np.array(data.names)
     mx, mn = res.pop("max_member"), res.pop("min_member")
