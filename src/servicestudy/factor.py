@@ -512,6 +512,7 @@ def efa(
 
     Examples
     --------
+    >>> # R equivalent: psych::fa(df, nfactors = 2, fm = "minres", rotate = "varimax")
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> f = rng.normal(size=(400, 2))
@@ -674,6 +675,7 @@ def parallel_analysis(
 
     Examples
     --------
+    >>> # R equivalent: psych::fa.parallel(df, fm = "minres", fa = "both", n.iter = 10)
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(5)
     >>> f = rng.normal(size=(300, 2))

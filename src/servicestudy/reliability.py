@@ -317,6 +317,7 @@ def alpha(
 
     Examples
     --------
+    >>> # R equivalent: psych::alpha(df, check.keys = FALSE)
     >>> import pandas as pd
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3],
     ...                    "c": [1, 3, 3, 4, 5, 2]})
@@ -530,6 +531,7 @@ def kmo(items: pd.DataFrame) -> KMOResult:
 
     Examples
     --------
+    >>> # R equivalent: psych::KMO(cor(df, use = "pairwise"))
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)
@@ -600,6 +602,7 @@ def bartlett(items: pd.DataFrame) -> BartlettResult:
 
     Examples
     --------
+    >>> # R equivalent: psych::cortest.bartlett(cor(df, use = "pairwise"), n = nrow(df))
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=200)
@@ -775,6 +778,7 @@ def split_half(
 
     Examples
     --------
+    >>> # R equivalent: psych::splitHalf(df, check.keys = FALSE)
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(2)
     >>> f = rng.normal(size=300)
@@ -972,6 +976,7 @@ def omega(items: pd.DataFrame, *, n_factors: int = 3, method: str = "minres") ->
 
     Examples
     --------
+    >>> # R equivalent: psych::omega(df, nfactors = 1, plot = FALSE)
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(4)
     >>> f = rng.normal(size=500)
@@ -1169,6 +1174,7 @@ def polychoric(items: pd.DataFrame, *, correct: float = 0.5, smooth: bool = True
 
     Examples
     --------
+    >>> # R equivalent: psych::polychoric(df)
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(6)
     >>> z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=2000)
@@ -1292,6 +1298,7 @@ def ordinal_alpha(items: pd.DataFrame) -> OrdinalAlphaResult:
 
     Examples
     --------
+    >>> # R equivalent: psych::alpha(psych::polychoric(df)$rho)
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(7)
     >>> f = rng.normal(size=1000)
