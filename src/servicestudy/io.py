@@ -455,13 +455,13 @@ def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         s = df[c]
         vals = s.dropna()
-        conv = pd.to_numeric(vals.astype(str).str.strip(), errors="coerce") if len(vals) else vals
-        if len(vals) and conv.notna().all():
-            out[c] = pd.to_numeric(s.astype(object).where(s.notna(), np.nan).map(
-                lambda v: float(str(v).strip()) if v is not None and not (isinstance(v, float) and np.isnan(v)) else np.nan
-            ))
-        else:
-            out[c] = s
+        head = vals.iloc[:50].astype(str).str.strip()
+        if len(vals) and pd.to_numeric(head, errors="coerce").notna().all():  # cheap test first
+            conv = pd.to_numeric(vals.astype(str).str.strip(), errors="coerce")
+            if conv.notna().all():
+                out[c] = conv.astype("float64").reindex(df.index)
+                continue
+        out[c] = s
     return pd.DataFrame(out, index=df.index)
 
 
