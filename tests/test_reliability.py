@@ -499,6 +499,20 @@ def test_bad_input_messages():
         polychoric(good.assign(a=good["a"] + 0.5))
 
 
+def test_alpha_flags_negatively_keyed_item():
+    rng = np.random.default_rng(9)
+    f = rng.normal(size=200)
+    df = pd.DataFrame({"a": f + rng.normal(size=200), "b": f + rng.normal(size=200),
+                       "c": -f + rng.normal(size=200)})
+    res = alpha(df)
+    assert "'c'" in res.problems
+    assert "reverse-code" in res.problems
+    assert np.isfinite(res.alpha)
+    # uncorrelated noise: r_cor may be undefined (NaN), never an exception
+    noise = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 3)), columns=list("xyz"))
+    assert np.isfinite(alpha(noise).alpha)
+
+
 def test_to_frame_keeps_item_names():
     df = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 2], "q2": [2, 2, 3, 5, 4, 1], "q3": [1, 3, 3, 4, 5, 2]})
     res = alpha(df)

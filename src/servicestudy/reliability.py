@@ -385,11 +385,18 @@ def alpha(
         np.fill_diagonal(rc, smc(r))
     except DataError:
         rc[:] = np.nan
-    r_cor = rc.sum(axis=0) / math.sqrt(rc.sum())
+    with np.errstate(invalid="ignore"):
+        r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
     sum_c = c.sum()
     r_drop = (c.sum(axis=0) - np.diag(c)) / np.sqrt(
         np.diag(c) * (sum_c - 2 * c.sum(axis=0) + np.diag(c))
     )
+    negative = [nm for nm, rd in zip(data.names, r_drop, strict=True) if rd < 0]
+    if negative:
+        problems.append(
+            "item(s) " + ", ".join(repr(nm) for nm in negative)
+            + " correlate negatively with the rest of the scale; reverse-code them first?"
+        )
     with np.errstate(invalid="ignore"):
         score = np.nanmean(x, axis=1)
     xs = np.column_stack([score, x])
