@@ -495,6 +495,8 @@ def test_bad_input_messages():
         alpha(good, weights=[1.0, 2.0])
     with pytest.raises(DataError, match="non-negative"):
         alpha(good, weights=[1.0, -2.0, 1.0, 1.0, 1.0])
+    with pytest.raises(DataError, match="max_categories"):
+        polychoric(pd.DataFrame({"a": [0, 3, 10, 5], "b": [1, 2, 3, 4]}))
     with pytest.raises(DataError, match="non-integer"):
         polychoric(good.assign(a=good["a"] + 0.5))
 
