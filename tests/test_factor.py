@@ -180,7 +180,7 @@ def test_rotations_preserve_communalities_and_fit():
     np.testing.assert_allclose(lam @ phi @ lam.T, a @ a.T, atol=1e-10)
 
 
-def test_parallel_analysis_by_method(shared, bfi):
+def test_parallel_analysis_by_method(shared):
     _name, values, data = shared
     fp = values["all_items"]["fa_parallel"]["fa_both"]
     x = data[values["all_items"]["items"]]
