@@ -36,7 +36,7 @@ from servicestudy.errors import (
     ServicestudyError,
 )
 from servicestudy.io import read_export, write_processed
-from test_guards import make_encrypted_xlsx, make_zip_bomb
+from test_guards import make_encrypted_xlsx, make_far_cell_xlsx, make_zip_bomb
 
 CB = load_codebook("k_station")
 HEADER = ["序号", "来自IP", "1、您的性别", "ATT1", "ATT2", "ATT3", "suggestion"]
@@ -202,6 +202,8 @@ CASES = [
     Case("password-protected xlsx", lambda tmp: make_encrypted_xlsx(tmp / "locked.xlsx"), ReadError,
          ("locked.xlsx", "password-protected")),
     Case("zip bomb xlsx", _zip_bomb, ReadError, ("bomb.xlsx", "zip bomb")),
+    Case("a stray cell at XFD1048576 (dense-grid memory bomb)", lambda tmp: make_far_cell_xlsx(tmp / "far.xlsx"),
+         ReadError, ("far.xlsx", "1048576 rows x 16384 columns")),
     Case("HTML saved as .xls", _write("page.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>"),
          ReadError, ("page.xls", "HTML")),
     Case("binary under .csv", _write("binary.csv", bytes(range(256)) * 8), ReadError, ("binary.csv",)),
@@ -357,7 +359,7 @@ def test_line_breaks_inside_answers_cannot_start_a_row_in_processed_csv(tmp_path
 
 def test_corpus_size() -> None:
     """The documented number of bad-input cases (docs/robustness.md)."""
-    assert len(CASES) == 29
+    assert len(CASES) == 30
 
 
 def test_zip_bomb_fixture_is_small(tmp_path: Path) -> None:

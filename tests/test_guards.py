@@ -189,3 +189,47 @@ def test_mislabelled_or_binary(tmp_path, name, content, match):
     path.write_bytes(content)
     with pytest.raises(ReadError, match=match):
         check_file(path)
+
+
+def make_far_cell_xlsx(path: Path, *, row: int = 1048576, column: int = 16384) -> Path:
+    """A 5 KB workbook with one stray cell far away (XFD1048576 by default): readers that
+    build a dense grid would ask for row x column cells."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "ATT1"])
+    ws.append([1, "同意"])
+    ws.cell(row=row, column=column, value="x")
+    wb.save(path)
+    return path
+
+
+def test_far_away_cell_is_refused(tmp_path):
+    path = make_far_cell_xlsx(tmp_path / "far.xlsx")
+    assert path.stat().st_size < 10_000
+    with pytest.raises(ReadError, match=r"1048576 rows x 16384 columns") as info:
+        check_file(path)
+    assert "far.xlsx" in str(info.value)
+    assert "max_cells" in str(info.value)
+    near = make_far_cell_xlsx(tmp_path / "near.xlsx", row=2000, column=60)
+    assert check_file(near) == "xlsx"
+    with pytest.raises(ReadError, match="2000 rows x 60 columns"):
+        check_file(near, max_cells=100_000)
+
+
+def test_sheet_extent_across_chunk_boundaries(tmp_path):
+    """References are found whole even when the XML is read in 1 MiB pieces."""
+    import zipfile as zf_mod
+
+    from servicestudy._guards import _sheet_extent
+
+    rows = "".join(f'<row r="{i}"><c r="A{i}" t="s"><v>{i}</v></c><c r="BC{i}"><v>{i}.5</v></c></row>'
+                   for i in range(1, 40001))
+    xml = f'<worksheet><dimension ref="A1:B2"/><sheetData>{rows}</sheetData></worksheet>'
+    assert len(xml) > 2**21
+    path = tmp_path / "s.zip"
+    with zf_mod.ZipFile(path, "w", compression=zf_mod.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zf_mod.ZipFile(path) as z:
+        assert _sheet_extent(z, "xl/worksheets/sheet1.xml") == (40000, 55)

@@ -25,9 +25,11 @@ Cryptography Structure* (the ``EncryptionInfo`` and ``EncryptedPackage`` streams
 from __future__ import annotations
 
 import os
+import re
 import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from .errors import ReadError
@@ -35,6 +37,7 @@ from .errors import ReadError
 __all__ = [
     "FORMATS",
     "MAX_BYTES",
+    "MAX_CELLS",
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "MAX_ZIP_ENTRIES",
@@ -56,6 +59,14 @@ MAX_RATIO = 200.0
 RATIO_FLOOR = 16 * 2**20
 #: Default cap on the number of members in an xlsx.
 MAX_ZIP_ENTRIES = 10_000
+#: Default cap on the cells a worksheet spans (last row x last column): readers build a dense
+#: grid, so one cell at XFD1048576 in a 5 KB file would ask for 17 billion cells.
+MAX_CELLS = 10_000_000
+
+# a cell's reference (<c r="B7" ...>; "ref=" and "r:id=" are other attributes) and a row's number
+_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'\sr="([0-9]{1,7})"')
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z]\w*:)?row[\s>/]")
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -146,7 +157,49 @@ def _fail(path: Path, message: str, expected: str | None = None) -> ReadError:
     return ReadError(message, file=path, expected=expected)
 
 
-def _check_zip(path: Path, size: int, *, max_uncompressed: int, max_ratio: float) -> None:
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _sheet_extent(zf: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    """(last row, last column) a worksheet's cells reach, read by streaming its XML."""
+    max_row = max_col = n_rows = 0
+    tail = b""
+
+    def scan(block: bytes) -> None:
+        nonlocal max_row, max_col, n_rows
+        refs = set(_CELL_REF.findall(block))
+        if refs:
+            max_col = max(max_col, max(_column_number(c) for c in {c for c, _ in refs}))
+            max_row = max(max_row, max(int(r) for r in {r for _, r in refs}))
+        rows = set(_ROW_REF.findall(block))
+        if rows:
+            max_row = max(max_row, max(int(r) for r in rows))
+        n_rows += block.count(b"<row") + block.count(b":row")
+
+    with zf.open(name) as fh:
+        while chunk := fh.read(2**20):
+            block = tail + chunk
+            # a reference cut by the chunk boundary is seen whole with the next chunk
+            cut = block.rfind(b"<")
+            if cut <= 0:  # no tag in this block (a long text value): scan it, keep a short tail
+                if len(block) > 2**21:
+                    scan(block[:-64])
+                    block = block[-64:]
+                tail = block
+                continue
+            scan(block[:cut])
+            tail = block[cut:]
+        scan(tail)
+    return max(max_row, n_rows), max_col
+
+
+def _check_zip(
+    path: Path, size: int, *, max_uncompressed: int, max_ratio: float, max_cells: int = MAX_CELLS
+) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -173,6 +226,19 @@ def _check_zip(path: Path, size: int, *, max_uncompressed: int, max_ratio: float
             f"refusing a possible zip bomb: {total} bytes uncompressed from {size} on disk (ratio {ratio:.0f})",
             f"a compression ratio of at most {max_ratio:g} (max_ratio)",
         )
+    sheets = sorted(i.filename for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in sheets:
+                rows, cols = _sheet_extent(zf, name)
+                if rows * cols > max_cells:
+                    raise _fail(
+                        path,
+                        f"refusing a worksheet ({name}) whose cells span {rows} rows x {cols} columns",
+                        f"at most {max_cells} cells (max_cells); delete the stray far-away cells and save again",
+                    )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+        raise _fail(path, f"corrupt zip container ({type(exc).__name__}: {exc})", _WHAT["xlsx"]) from None
 
 
 def _check_cfb(path: Path, head: bytes) -> None:
@@ -212,6 +278,7 @@ def check_file(
     max_bytes: int = MAX_BYTES,
     max_uncompressed: int = MAX_UNCOMPRESSED,
     max_ratio: float = MAX_RATIO,
+    max_cells: int = MAX_CELLS,
 ) -> str:
     """Check that ``path`` is a readable input file and return its sniffed format.
 
@@ -227,6 +294,11 @@ def check_file(
     max_ratio
         Refuse an xlsx whose declared uncompressed size exceeds ``max_ratio`` times its size
         on disk, once that size is above :data:`RATIO_FLOOR` (default :data:`MAX_RATIO`, 200).
+    max_cells
+        Refuse an xlsx with a worksheet whose cells span more than this many cells (last row
+        times last column; default :data:`MAX_CELLS`, ten million). Spreadsheet readers build a
+        dense grid, so a single stray cell at ``XFD1048576`` would otherwise exhaust memory
+        (the Rust reader aborts the whole process).
 
     Returns
     -------
@@ -247,7 +319,8 @@ def check_file(
     -----
     The zip-bomb check trusts the sizes declared in the central directory. That is enough
     for readers built on Python's :mod:`zipfile` (openpyxl, pandas), which stop reading a
-    member at its declared size and check its CRC. Encrypted legacy ``.xls`` files (a
+    member at its declared size and check its CRC. The worksheets' XML is streamed (never held
+    in memory) to find the last row and column their cells reach. Encrypted legacy ``.xls`` files (a
     ``FILEPASS`` record inside the Workbook stream) are left to the xls reader.
 
     Examples
@@ -287,7 +360,7 @@ def check_file(
     ext = p.suffix.lower()
     expected = _EXPECTED.get(ext)
     if head.startswith(_ZIP_MAGIC):
-        _check_zip(p, size, max_uncompressed=max_uncompressed, max_ratio=max_ratio)
+        _check_zip(p, size, max_uncompressed=max_uncompressed, max_ratio=max_ratio, max_cells=max_cells)
         return "xlsx"
     if head.startswith(_CFB_MAGIC):
         _check_cfb(p, head)
