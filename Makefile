@@ -37,11 +37,12 @@ lock: ## Re-resolve requirements/lock.txt from pyproject.toml (needs uv)
 lint: $(STAMP) ## Run the linter
 	$(BIN)/ruff check src tests bench notebooks
 
+# two pytest workers on two cores: one BLAS thread each, or they oversubscribe the machine
 test: lint ## Lint, then run the whole test suite and the doctests (warnings are errors)
-	$(BIN)/python -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(STAMP) ## Run the tests that are not marked slow
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 # --- the bundled SIMULATED wave (data/raw/README.md); regenerates byte for byte ---------------
 WAVE1 := data/raw/servicestudy_wave1.xlsx
