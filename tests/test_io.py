@@ -387,3 +387,17 @@ def test_openpyxl_fallback(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", broken)
     slow = read_export(p, CB)
     assert slow.data.to_dict("list") == fast.data.to_dict("list") == {"ATT1": [4, None], "ATT2": ["同意", 2]}
+
+
+def test_write_processed_failure_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
+    import servicestudy.io as sio
+
+    coded = _coded(tmp_path)
+
+    def broken(df):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sio, "neutralize", broken)
+    with pytest.raises(RuntimeError):
+        write_processed(coded, tmp_path / "out", key="0123456789abcdef-test-key")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._atomic import atomic_write_bytes, atomic_write_with, safe_join
+from ._atomic import atomic_write_bytes, safe_join
 from ._guards import check_file
 from ._spreadsheet import neutralize
 from .codebook import Codebook, normalize_label
@@ -800,26 +800,20 @@ def write_processed(
         "provenance": safe_join(out, f"{name}_provenance.json"),
     }
 
-    def _write_parquet(tmp: Path) -> None:
+    # build every file in memory first, so that a failure leaves no file behind
+    try:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(data, preserve_index=True)
-        pq.write_table(table, tmp, compression="zstd")
-
-    try:
-        atomic_write_with(paths["parquet"], _write_parquet)
-    except ServicestudyError:
-        raise
+        buf = _io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(data, preserve_index=True), buf, compression="zstd")
+        payload = {"parquet": buf.getvalue()}
     except Exception as exc:
-        raise ReadError(f"cannot write Parquet ({type(exc).__name__}: {exc})", file=paths["parquet"]) from None
-
+        raise OutputError(f"cannot write Parquet ({type(exc).__name__}: {exc})", file=paths["parquet"]) from None
     # CRLF (RFC 4180): the csv writer then quotes cells holding a bare CR, which Excel would
     # otherwise take as a row break (and run a formula after it); issue 8
-    csv_text = neutralize(data).to_csv(lineterminator="\r\n")
-    atomic_write_bytes(paths["csv"], csv_text.encode("utf-8-sig"))
-    audit = coded.audit
-    atomic_write_bytes(paths["audit"], neutralize(audit).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
+    payload["csv"] = neutralize(data).to_csv(lineterminator="\r\n").encode("utf-8-sig")
+    payload["audit"] = neutralize(coded.audit).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     raw = getattr(coded, "raw", None)
     prov = {
         "package": "servicestudy",
@@ -834,11 +828,13 @@ def write_processed(
         "n_rows": len(data),
         "columns": [str(c) for c in data.columns],
         "privacy": privacy_record,
-        "files": {k: p.name for k, p in paths.items() if k != "provenance"},
-        "sha256": {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in paths.items() if k != "provenance"},
+        "files": {k: paths[k].name for k in payload},
+        "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in payload.items()},
     }
     text = json.dumps(_json_safe(prov), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    atomic_write_bytes(paths["provenance"], text.encode("utf-8"))
+    payload["provenance"] = text.encode("utf-8")
+    for kind, content in payload.items():
+        atomic_write_bytes(paths[kind], content)
     return paths
 
 
