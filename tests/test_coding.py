@@ -188,3 +188,11 @@ def test_submit_times_become_datetimes_when_they_all_parse() -> None:
     assert pd.isna(got.iloc[1])
     odd = pd.DataFrame({"submit_time": ["2022/3/1 10:00:00", "yesterday"]}, index=[2, 3])
     assert code_responses(_raw(odd), CB).data["submit_time"].tolist() == ["2022/3/1 10:00:00", "yesterday"]
+
+
+def test_a_repeated_bad_value_is_reported_once_with_its_count() -> None:
+    df = pd.DataFrame({"ATT1": [1, "好", 2, "好", "好"]}, index=range(2, 7))
+    coded = code_responses(_raw(df), CB, errors="collect")
+    assert len(coded.problems) == 1
+    assert coded.problems[0].row == 3
+    assert "in 3 rows; the first is shown" in str(coded.problems[0])

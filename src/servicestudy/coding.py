@@ -175,7 +175,9 @@ class _Coder:
         if n:
             self.audit[(column, rule)] = self.audit.get((column, rule), 0) + n
 
-    def fail(self, message: str, *, column: str, rows: list[int], value: Any, expected: str) -> None:
+    def fail(self, message: str, *, column: str, rows: list[int], value: Any, expected: str, n: int = 1) -> None:
+        if n > 1:
+            message += f" (the same value is in {n} rows; the first is shown)"
         header = self.header_of.get(column)
         col = column if header is None or header == column else f"{column} ({header})"
         err = CodingError(message, file=getattr(self.raw, "file", None), row=int(rows[0]),
@@ -238,13 +240,13 @@ class _Coder:
                 return code
             num = _as_number(text)
             if num is None:
-                self.fail(f"unknown label for {column}", column=column, rows=rows, value=raw_text, expected=expected)
+                self.fail(f"unknown label for {column}", column=column, rows=rows, value=raw_text, expected=expected, n=n)
                 self.note(column, "unknown label -> NA", n)
                 return np.nan
         else:
             num = _as_number(v)
             if num is None:
-                self.fail(f"non-numeric value for {column}", column=column, rows=rows, value=v, expected=expected)
+                self.fail(f"non-numeric value for {column}", column=column, rows=rows, value=v, expected=expected, n=n)
                 self.note(column, "non-numeric -> NA", n)
                 return np.nan
         if num in valid:
@@ -254,7 +256,7 @@ class _Coder:
         elif self.wjx and num in WJX_MISSING_CODES:
             self.note(column, "platform missing code -> NA", n)
         else:
-            self.fail(f"code out of range for {column}", column=column, rows=rows, value=v, expected=expected)
+            self.fail(f"code out of range for {column}", column=column, rows=rows, value=v, expected=expected, n=n)
             self.note(column, "out-of-range -> NA", n)
         return np.nan
 
