@@ -248,3 +248,26 @@ def test_pa_nonconvergence_is_flagged_or_raised():
     assert not res.converged  # stopped at psych's 50 iterations: flagged, not silent
     with pytest.raises(ConvergenceError, match="negative eigenvalue"):
         efa(df, 4, method="pa", rotation="none")
+
+
+def test_wishart_correlations_have_the_distribution_of_normal_sample_correlations():
+    # Bartlett's decomposition vs correlations of simulated data: mean and variance of r_12
+    # (E r = 0, Var r = 1/(n-1) for independent normals) and of the largest eigenvalue.
+    from servicestudy.factor import _normal_sample_correlations
+
+    rng = np.random.default_rng(3)
+    n, p, b = 30, 5, 4000
+    w = _normal_sample_correlations(rng, b, n, p)
+    z = rng.standard_normal((b, n, p))
+    z -= z.mean(axis=1, keepdims=True)
+    c = np.einsum("bni,bnj->bij", z, z)
+    d = np.sqrt(np.einsum("bii->bi", c))
+    direct = c / (d[:, :, None] * d[:, None, :])
+    r12 = w[:, 0, 1]
+    assert abs(r12.mean()) < 4 * np.sqrt(1 / (n - 1) / b)
+    assert r12.var() == pytest.approx(1 / (n - 1), rel=0.1)
+    top_w = np.linalg.eigvalsh(w)[:, -1]
+    top_d = np.linalg.eigvalsh(direct)[:, -1]
+    se = np.sqrt(top_w.var() / b + top_d.var() / b)
+    assert abs(top_w.mean() - top_d.mean()) < 4 * se
+    np.testing.assert_allclose(np.einsum("bii->bi", w), 1.0)
