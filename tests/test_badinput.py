@@ -204,6 +204,8 @@ CASES = [
     Case("zip bomb xlsx", _zip_bomb, ReadError, ("bomb.xlsx", "zip bomb")),
     Case("a stray cell at XFD1048576 (dense-grid memory bomb)", lambda tmp: make_far_cell_xlsx(tmp / "far.xlsx"),
          ReadError, ("far.xlsx", "1048576 rows x 16384 columns")),
+    Case("a CSV header with 20,000 columns", _write("wide.csv", (",".join(f"c{i}" for i in range(20_000)) + "\n1\n").encode()),
+         ReadError, ("wide.csv", "more than 16384 fields")),
     Case("HTML saved as .xls", _write("page.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>"),
          ReadError, ("page.xls", "HTML")),
     Case("binary under .csv", _write("binary.csv", bytes(range(256)) * 8), ReadError, ("binary.csv",)),
@@ -359,7 +361,7 @@ def test_line_breaks_inside_answers_cannot_start_a_row_in_processed_csv(tmp_path
 
 def test_corpus_size() -> None:
     """The documented number of bad-input cases (docs/robustness.md)."""
-    assert len(CASES) == 30
+    assert len(CASES) == 31
 
 
 def test_zip_bomb_fixture_is_small(tmp_path: Path) -> None:

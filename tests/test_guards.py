@@ -233,3 +233,19 @@ def test_sheet_extent_across_chunk_boundaries(tmp_path):
         z.writestr("xl/worksheets/sheet1.xml", xml)
     with zf_mod.ZipFile(path) as z:
         assert _sheet_extent(z, "xl/worksheets/sheet1.xml") == (40000, 55)
+
+
+def test_too_many_columns_in_a_text_file(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n\n" + ",".join(f"c{i}" for i in range(20_000)) + "\n1\n", encoding="utf-8")
+    with pytest.raises(ReadError, match="more than 16384 fields") as info:
+        check_file(wide)
+    assert "wide.csv" in str(info.value)
+    tabs = tmp_path / "tabs.txt"
+    tabs.write_bytes(("\t".join("x" * 5 for _ in range(300)) + "\n").encode("utf-16"))
+    assert check_file(tabs) == "csv"
+    with pytest.raises(ReadError, match="more than 100 fields"):
+        check_file(tabs, max_columns=100)
+    ok = tmp_path / "ok.csv"
+    ok.write_text(",".join(f"c{i}" for i in range(16_384)) + "\n" + ",".join(["9"] * 50_000) + "\n")
+    assert check_file(ok) == "csv"  # only the header line counts
