@@ -156,6 +156,19 @@ class _Model:
         self.phi_rows = np.array([k for k, _ in self.phi_idx], dtype=int)
         self.phi_cols = np.array([ell for _, ell in self.phi_idx], dtype=int)
 
+    def scale(self, sd):
+        """Multipliers that map parameters of items divided by ``sd`` back to the raw scale."""
+        marker = np.empty(self.m)
+        for i, k in self.fixed:
+            marker[k] = sd[i]
+        out = np.empty(self.q)
+        out[: self.n_load] = sd[self.free_rows] / marker[self.free_cols]
+        out[self.n_load : self.n_load + self.p] = sd**2
+        out[self.n_load + self.p : self.n_cov] = marker[self.phi_rows] * marker[self.phi_cols]
+        if self.meanstructure:
+            out[self.n_cov :] = sd
+        return out
+
     def unpack(self, theta):
         p, m = self.p, self.m
         lam = np.zeros((p, m))
@@ -459,8 +472,17 @@ class _FIML:
         return out / self.pats.n
 
 
+def _num_hess(obj, theta, h=1e-6):
+    """Hessian of the objective by central differences of its analytic gradient."""
+    if hasattr(obj, "observed_hess"):
+        return obj.observed_hess(theta, h) / obj.pats.n
+    jac = _numeric_jacobian(lambda t: obj.fg(t)[1], theta, h)
+    return 0.5 * (jac + jac.T)
+
+
 def _minimize(obj, theta0, maxiter=500, hess=None):
-    """Trust-region minimization with a Fisher-scoring Hessian, L-BFGS-B as the fallback."""
+    """Trust-region minimization: Fisher scoring first, then Newton with the numerical
+    Hessian of the analytic gradient to polish; L-BFGS-B as the last resort."""
     res = optimize.minimize(
         obj.fg,
         theta0,
@@ -469,15 +491,31 @@ def _minimize(obj, theta0, maxiter=500, hess=None):
         method="trust-exact",
         options={"gtol": 1e-9, "maxiter": maxiter},
     )
-    if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-7:
+    if np.all(np.isfinite(res.jac)) and np.max(np.abs(res.jac)) < 1e-8:
         return res
-    return optimize.minimize(
+    start = res.x if np.isfinite(res.fun) else theta0
+    res2 = optimize.minimize(
         obj.fg,
-        res.x if np.isfinite(res.fun) else theta0,
+        start,
+        jac=True,
+        hess=lambda t: _num_hess(obj, t),
+        method="trust-exact",
+        options={"gtol": 1e-9, "maxiter": maxiter},
+    )
+    if np.isfinite(res2.fun) and np.max(np.abs(res2.jac)) < 1e-7:
+        return res2
+    best = res2 if np.isfinite(res2.fun) and res2.fun <= res.fun else res
+    res3 = optimize.minimize(
+        obj.fg,
+        best.x if np.isfinite(best.fun) else theta0,
         jac=True,
         method="L-BFGS-B",
         options={"gtol": 1e-10, "ftol": 1e-16, "maxiter": 20 * maxiter, "maxcor": 30},
     )
+    cands = [r for r in (res, res2, res3) if np.isfinite(r.fun) and np.all(np.isfinite(r.jac))]
+    if not cands:
+        return res3
+    return min(cands, key=lambda r: np.max(np.abs(r.jac)))
 
 
 def _numeric_jacobian(fun, theta, h=1e-6):
@@ -583,8 +621,9 @@ class CFAResult(Result):
     vcov : DataFrame
         Covariance matrix of the free parameters (lavaan's ``vcov``, lavaan-style labels).
     heywood : bool
-        True when a residual variance is negative (``heywood_items`` names them) or a
-        standardized loading exceeds 1 in absolute value.
+        True when a residual variance or a factor variance is negative (``heywood_items``
+        names those items and factors) or a standardized loading exceeds 1 in absolute value.
+        Standardized values of a factor with a negative variance are NaN.
     latent_cov_pd : bool
         False when the latent covariance matrix is not positive definite.
     converged : bool
@@ -748,6 +787,9 @@ def cfa(
             f"{n_moments} sample moments (df = {df})"
         )
 
+    # The optimisation runs on items divided by their standard deviations (ML CFA is scale
+    # invariant), which keeps the problem well conditioned; estimates are mapped back and
+    # everything else is computed on the original scale.
     if not fiml:
         x = x[~np.isnan(x).any(axis=1)]
         n = x.shape[0]
@@ -760,10 +802,12 @@ def cfa(
         cen = x - mean
         s = cen.T @ cen / n
         _check_variances(s, items)
+        sd = np.sqrt(np.diag(s))
+        obj_z = _CompleteML(mod, s / np.outer(sd, sd))
+        res = _minimize(obj_z, mod.start(obj_z.s))
+        grad_max = float(np.max(np.abs(obj_z.fg(res.x)[1])))
+        theta = res.x * mod.scale(sd)
         obj = _CompleteML(mod, s)
-        theta0 = mod.start(s)
-        res = _minimize(obj, theta0)
-        theta = res.x
         f_min = obj.fg(theta)[0]
         chisq = n * f_min
         sig_hat = mod.sigma(theta)
@@ -776,53 +820,61 @@ def cfa(
         mu_hat = None
         s_mean = None
     else:
-        pats = _Patterns(x)
-        n = pats.n
+        obs = ~np.isnan(x)
+        x = x[obs.any(axis=1)]
+        n = x.shape[0]
         if n <= p:
             raise DataError(f"cfa: too few rows with data: {n} rows for {p} items")
         counts = (~np.isnan(x)).sum(axis=0)
         few = [items[j] for j in range(p) if counts[j] < 2]
         if few:
             raise DataError(f"cfa: items with fewer than 2 observed values: {few}")
-        mu_sat, s, logl_sat, em_ok = pats.em()
+        sd = np.nanstd(x, axis=0)
+        zero = [items[j] for j in range(p) if not sd[j] > 0]
+        if zero:
+            raise DataError(f"cfa: items with zero variance: {zero}")
+        pats_z = _Patterns(x / sd)
+        mu_sat_z, s_z, _, em_ok = pats_z.em()
         if not em_ok:
             raise ConvergenceError("cfa: the EM algorithm for the saturated model did not converge")
-        _check_variances(s, items)
-        if _logdet_inv(s) is None:
+        _check_variances(s_z, items)
+        if _logdet_inv(s_z) is None:
             raise DataError("cfa: the EM covariance matrix of the items is not positive definite")
         # start from the complete-data fit to the EM moments
         pre_mod = _Model(factors, items, model, meanstructure=False)
-        pre = _CompleteML(pre_mod, s)
-        pre_res = _minimize(pre, pre_mod.start(s))
-        theta0 = np.concatenate([pre_res.x, mu_sat])
-        obj = _FIML(mod, pats)
+        pre = _CompleteML(pre_mod, s_z)
+        pre_res = _minimize(pre, pre_mod.start(s_z))
+        theta0 = np.concatenate([pre_res.x, mu_sat_z])
+        obj_z = _FIML(mod, pats_z)
         # fixed Hessian approximation: the complete-data information at the start
         h0 = np.zeros((mod.q, mod.q))
         info0 = pre.info(pre_res.x)
         if info0 is None or not np.all(np.isfinite(info0)):
-            h0 = obj.hess(theta0)
+            h0 = obj_z.hess(theta0)
         else:
             h0[: mod.n_cov, : mod.n_cov] = info0
             h0[mod.n_cov :, mod.n_cov :] = np.linalg.inv(pre_mod.sigma(pre_res.x))
-        res = _minimize(obj, theta0, hess=lambda _theta: h0)
-        theta = res.x
+        res = _minimize(obj_z, theta0, hess=lambda _theta: h0)
+        grad_max = float(np.max(np.abs(obj_z.fg(res.x)[1])))
+        theta = res.x * mod.scale(sd)
+        pats = _Patterns(x)
+        obj = _FIML(mod, pats)
+        s = s_z * np.outer(sd, sd)
+        mu_sat = mu_sat_z * sd
+        logl_sat = pats.loglik(mu_sat, s)
         sig_hat = mod.sigma(theta)
         mu_hat = theta[mod.n_cov :]
         logl = pats.loglik(mu_hat, sig_hat)
         chisq = 2.0 * (logl_sat - logl)
-        var_j = np.diag(s).copy()
         # independence model: available-case means and (N-divisor) variances per item
         base_ll = 0.0
         for j in range(p):
             col = x[:, j][~np.isnan(x[:, j])]
-            v = col.var()
-            base_ll += -0.5 * col.size * (_LOG2PI + math.log(v) + 1.0)
+            base_ll += -0.5 * col.size * (_LOG2PI + math.log(col.var()) + 1.0)
         base_chisq = 2.0 * (logl_sat - base_ll)
-        del var_j
         vcov = _safe_inverse(obj.observed_hess(theta))
         s_mean = mu_sat
 
-    grad_max = float(np.max(np.abs(obj.fg(theta)[1])))
     converged = bool(np.isfinite(grad_max) and grad_max < 1e-5)
     if not converged:
         raise ConvergenceError(
@@ -871,8 +923,9 @@ def _std_quantities(mod: _Model, theta):
     lam, psi, phi, _ = mod.unpack(theta)
     sig = lam @ phi @ lam.T
     sig[np.diag_indices(mod.p)] += psi
-    sd_ov = np.sqrt(np.diag(sig))
-    sd_lv = np.sqrt(np.diag(phi))
+    with np.errstate(invalid="ignore"):
+        sd_ov = np.sqrt(np.diag(sig))
+        sd_lv = np.sqrt(np.diag(phi))
     rows = [i for i, _ in mod.fixed] + [i for i, _ in mod.free]
     cols = [k for _, k in mod.fixed] + [k for _, k in mod.free]
     load = lam[rows, cols]
@@ -1032,7 +1085,9 @@ def _assemble(
         baseline_df=int(base_df),
     )
 
-    heywood_items = tuple(items[i] for i in range(p) if psi[i] < 0)
+    heywood_items = tuple(items[i] for i in range(p) if psi[i] < 0) + tuple(
+        factors[k] for k in range(mod.m) if phi[k, k] <= 0
+    )
     std_load = std[:n_l]
     heywood = bool(heywood_items) or bool(np.any(np.abs(std_load) > 1.0))
     try:
