@@ -56,7 +56,14 @@ MAGIC = [
 ]
 READ_ERRORS = (ReadError, SchemaError)
 
-_DIR = Path(tempfile.mkdtemp(prefix="servicestudy-fuzz-"))
+_DIRS: list[Path] = []
+
+
+def _path(name: str) -> Path:
+    """A scratch file, rewritten by every example (Hypothesis cannot use tmp_path per example)."""
+    if not _DIRS:
+        _DIRS.append(Path(tempfile.mkdtemp(prefix="servicestudy-fuzz-")))
+    return _DIRS[0] / name
 
 
 def _check_error(exc: ServicestudyError, allowed: tuple[type, ...] = (ServicestudyError,)) -> None:
@@ -69,7 +76,7 @@ def _check_error(exc: ServicestudyError, allowed: tuple[type, ...] = (Servicestu
 @FUZZ
 @given(ext=st.sampled_from(EXTENSIONS), magic=st.sampled_from(MAGIC), body=st.binary(max_size=2048))
 def test_random_bytes_never_crash_the_importer(ext: str, magic: bytes, body: bytes) -> None:
-    path = _DIR / f"random{ext}"
+    path = _path(f"random{ext}")
     path.write_bytes(magic + body)
     try:
         raw = read_export(path, CB)
@@ -121,7 +128,7 @@ def test_random_csv_tables(table, encoding: str) -> None:
     heads, rows = table
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\n").writerows([heads, *[[_as_csv_text(v) for v in r] for r in rows]])
-    path = _DIR / "table.csv"
+    path = _path("table.csv")
     try:
         path.write_bytes(buf.getvalue().encode(encoding))
     except UnicodeEncodeError:
@@ -152,7 +159,7 @@ def test_random_xlsx_tables(table) -> None:
     ws.append([_xlsx_value(h) for h in heads])
     for r in rows:
         ws.append([_xlsx_value(v) for v in r])
-    path = _DIR / "table.xlsx"
+    path = _path("table.xlsx")
     wb.save(path)
     try:
         raw = read_export(path, CB)
@@ -199,6 +206,8 @@ def test_fuzz_settings_are_bounded() -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _cleanup():
     yield
-    for p in _DIR.iterdir():
-        p.unlink()
-    _DIR.rmdir()
+    for folder in _DIRS:
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()
+    _DIRS.clear()
