@@ -174,7 +174,10 @@ def check_param_block(res: CFAResult, block: dict) -> None:
             _close(row["z"], r["z"])
             _close(row["pvalue"], r["pvalue"])
         if "std_all" in row.index and r["op"] != "~1":
-            _close(row["std_all"], r["std_all"])
+            if r["std_all"] is None:  # lavaan: NaN (a negative factor variance)
+                assert np.isnan(row["std_all"])
+            else:
+                _close(row["std_all"], r["std_all"])
         if "std_all_se" in row.index and r["std_all_se"] is not None:
             _close(row["std_all_se"], r["std_all_se"])
     assert seen == res.fit.npar + len(res.model)  # free parameters + the fixed markers
@@ -238,6 +241,17 @@ def test_cfa_heywood_flagged():
     assert res.heywood is True
     assert res.heywood_items == negative
     assert bool(res.to_frame()["heywood"].iloc[0]) is True
+
+
+def test_cfa_negative_factor_variance_flagged():
+    ref = load_reference("validity.json")
+    data = pd.read_csv(REFERENCE / "validity_lvneg.csv")
+    res = cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]})
+    check_param_block(res, ref["cfa_lvneg"])
+    assert res.heywood is True
+    assert res.heywood_items == ("B",)
+    assert res.latent_cov_pd is False
+    assert res.loadings.loc[res.loadings["factor"] == "B", "std_all"].isna().all()
 
 
 def test_cfa_npd_latent_flagged():

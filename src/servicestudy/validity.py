@@ -221,33 +221,58 @@ class _Model:
         out[self.n_load + self.p :] = w * ltl[self.phi_rows, self.phi_cols]
         return out
 
-    def start(self, s, mean=None):
-        """Starting values: per-factor one-factor principal axis, marker scaled."""
+    def start(self, s, mean=None, sd=None):
+        """lavaan's default starting values: FABIN 3 loadings (three-indicator closed form for
+        factors with fewer than 4 items; all 1 when the covariance triad is negative), half
+        the observed variances for the residuals, 0.05 for the factor variances (on the raw
+        scale: ``sd`` gives the items' SDs when ``s`` is a correlation matrix) and 0 for the
+        factor covariances."""
+        p = self.p
+        theta = np.zeros(self.q)
+        lam0 = np.zeros((p, self.m))
+        marker = np.ones(self.m)
+        for k in range(self.m):
+            idx = [i for i, kk in self.fixed if kk == k] + [i for i, kk in self.free if kk == k]
+            if sd is not None:
+                marker[k] = sd[idx[0]]
+            lam0[idx, k] = _fabin3(s[np.ix_(idx, idx)])
+        theta[: self.n_load] = lam0[self.free_rows, self.free_cols]
+        theta[self.n_load : self.n_load + p] = 0.5 * np.diag(s)
+        base = self.n_load + p
+        for j, (k, ell) in enumerate(self.phi_idx):
+            theta[base + j] = 0.05 / marker[k] ** 2 if k == ell else 0.0
+        if self.meanstructure:
+            theta[self.n_cov :] = mean
+        return theta
+
+    def start_closed_form(self, s):
+        """Alternative starting values that allow negative factor variances: per factor the
+        three-indicator closed form psi = s21 s31 / s32 with unbounded FABIN 3 loadings and
+        residual variances s_ii - lambda_i^2 psi (used when the default start fails)."""
         p = self.p
         theta = np.zeros(self.q)
         lam0 = np.zeros((p, self.m))
         phi0 = np.zeros(self.m)
         for k in range(self.m):
             idx = [i for i, kk in self.fixed if kk == k] + [i for i, kk in self.free if kk == k]
-            sub = s[np.ix_(idx, idx)]
-            if len(idx) >= 2:
-                w, v = np.linalg.eigh(sub)
-                vec = v[:, -1] * math.sqrt(max(w[-1], 1e-8))
+            c = s[np.ix_(idx, idx)]
+            if len(idx) >= 3 and c[2, 1] != 0 and c[1, 0] != 0 and c[2, 0] != 0:
+                lam = np.ones(len(idx))
+                lam[1] = c[2, 1] / c[2, 0]
+                lam[2] = c[2, 1] / c[1, 0]
+                if len(idx) > 3:
+                    lam[3:] = _fabin3(c, bounds=False)[3:]
+                phi0[k] = c[1, 0] * c[2, 0] / c[2, 1]
             else:
-                vec = np.array([math.sqrt(sub[0, 0])])
-            if vec[0] < 0:
-                vec = -vec
-            if abs(vec[0]) < 1e-3 * math.sqrt(sub[0, 0]):
-                vec[0] = 1e-3 * math.sqrt(sub[0, 0])
-            lam0[idx, k] = vec / vec[0]
-            phi0[k] = vec[0] ** 2
+                lam = _fabin3(c, bounds=False)
+                phi0[k] = c[1, 0] / lam[1] if lam[1] != 0 else c[0, 0] / 2
+            lam0[idx, k] = lam
         theta[: self.n_load] = lam0[self.free_rows, self.free_cols]
-        theta[self.n_load : self.n_load + p] = 0.5 * np.diag(s)
+        common = np.einsum("ik,k,ik->i", lam0, phi0, lam0)
+        theta[self.n_load : self.n_load + p] = np.maximum(np.diag(s) - common, 0.05 * np.diag(s))
         base = self.n_load + p
         for j, (k, ell) in enumerate(self.phi_idx):
             theta[base + j] = phi0[k] if k == ell else 0.0
-        if self.meanstructure:
-            theta[self.n_cov :] = mean
         return theta
 
     def param_names(self):
@@ -257,6 +282,47 @@ class _Model:
         if self.meanstructure:
             names += [f"{it}~1" for it in self.items]
         return names
+
+
+def _fabin3(cov: np.ndarray, bounds: bool = True) -> np.ndarray:
+    """Marker-scaled FABIN 3 loadings of one factor (Hägglund 1982), as lavaan computes its
+    starting values (``lav_cfa_1fac_fabin`` / ``lav_cfa_1fac_3ind``)."""
+    nvar = cov.shape[0]
+    s11 = cov[0, 0]
+    lower_psi = 0.1 * s11
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if nvar < 4:
+            c = cov
+            if nvar == 2:
+                extra = np.array([np.mean(np.diag(cov)), cov[1, 0]])
+                c = np.empty((3, 3))
+                c[:2, :2] = cov
+                c[:2, 2] = c[2, :2] = extra
+                c[2, 2] = np.max(np.diag(cov))
+            s21, s31, s32 = c[1, 0], c[2, 0], c[2, 1]
+            if bounds and s21 * s31 * s32 < 0:
+                return np.ones(nvar)
+            lam = np.array([1.0, s32 / s31, s32 / s21])
+            for i in (1, 2) if bounds else ():
+                bound = math.sqrt(c[i, i] / lower_psi)
+                lam[i] = min(max(-bound, lam[i]), bound)
+            lam = lam[:nvar]
+        else:
+            lam = np.ones(nvar)
+            for i in range(1, nvar):
+                idx3 = [j for j in range(nvar) if j not in (0, i)]
+                s23 = cov[i, idx3]
+                s31 = cov[idx3, 0]
+                try:
+                    tmp = np.linalg.solve(cov[np.ix_(idx3, idx3)], s31)
+                    lam[i] = np.sum(s23 * tmp) / np.sum(s31 * tmp)
+                except np.linalg.LinAlgError:
+                    lam[i] = np.sum(s23 * s31) / np.sum(s31**2)
+            for i in range(1, nvar) if bounds else ():
+                bound = math.sqrt(cov[i, i] / lower_psi)
+                lam[i] = min(max(-bound, lam[i]), bound)
+    lam[~np.isfinite(lam)] = 1.0
+    return lam
 
 
 def _logdet_inv(sig):
@@ -516,6 +582,27 @@ def _minimize(obj, theta0, maxiter=500, hess=None):
     if not cands:
         return res3
     return min(cands, key=lambda r: np.max(np.abs(r.jac)))
+
+
+def _fit_with_restarts(obj, starts, tol=1e-5):
+    """Minimize from the first start; if that does not converge, from the next ones (given as
+    callables); return the converged fit with the lowest objective, else the best attempt."""
+    tried = []
+    for st in starts:
+        theta0 = st() if callable(st) else st
+        if not np.all(np.isfinite(theta0)) or not np.isfinite(obj.fg(theta0)[0]):
+            continue
+        res = _minimize(obj, theta0)
+        g = float(np.max(np.abs(obj.fg(res.x)[1])))
+        tried.append((res, g))
+        if np.isfinite(g) and g < tol:
+            break
+    if not tried:
+        return _minimize(obj, starts[0]), float("inf")
+    ok = [t for t in tried if np.isfinite(t[1]) and t[1] < tol]
+    if ok:
+        return min(ok, key=lambda t: t[0].fun)
+    return min(tried, key=lambda t: t[1])
 
 
 def _numeric_jacobian(fun, theta, h=1e-6):
@@ -804,8 +891,9 @@ def cfa(
         _check_variances(s, items)
         sd = np.sqrt(np.diag(s))
         obj_z = _CompleteML(mod, s / np.outer(sd, sd))
-        res = _minimize(obj_z, mod.start(obj_z.s))
-        grad_max = float(np.max(np.abs(obj_z.fg(res.x)[1])))
+        res, grad_max = _fit_with_restarts(
+            obj_z, [mod.start(obj_z.s, sd=sd), lambda: mod.start_closed_form(obj_z.s)]
+        )
         theta = res.x * mod.scale(sd)
         obj = _CompleteML(mod, s)
         f_min = obj.fg(theta)[0]
@@ -843,7 +931,9 @@ def cfa(
         # start from the complete-data fit to the EM moments
         pre_mod = _Model(factors, items, model, meanstructure=False)
         pre = _CompleteML(pre_mod, s_z)
-        pre_res = _minimize(pre, pre_mod.start(s_z))
+        pre_res, _ = _fit_with_restarts(
+            pre, [pre_mod.start(s_z, sd=sd), lambda: pre_mod.start_closed_form(s_z)]
+        )
         theta0 = np.concatenate([pre_res.x, mu_sat_z])
         obj_z = _FIML(mod, pats_z)
         # fixed Hessian approximation: the complete-data information at the start
@@ -931,7 +1021,12 @@ def _std_quantities(mod: _Model, theta):
     load = lam[rows, cols]
     std_lv = load * sd_lv[cols]
     std_all = std_lv / sd_ov[rows]
-    cor = phi[mod.phi_rows, mod.phi_cols] / (sd_lv[mod.phi_rows] * sd_lv[mod.phi_cols])
+    # lavaan standardizes latent covariances by sqrt(|phi_kk|), so a factor with a negative
+    # variance still gets a (meaningless) correlation; its loadings' std_all are NaN
+    sd_abs = np.sqrt(np.abs(np.diag(phi)))
+    cor = phi[mod.phi_rows, mod.phi_cols] / (sd_abs[mod.phi_rows] * sd_abs[mod.phi_cols])
+    diag = mod.phi_rows == mod.phi_cols
+    cor[diag] = np.where(phi[mod.phi_rows[diag], mod.phi_rows[diag]] > 0, 1.0, np.nan)
     res_std = psi / np.diag(sig)
     return np.concatenate([std_all, cor, res_std])
 
@@ -964,10 +1059,12 @@ def _assemble(
 
     # standardized quantities and their delta-method SEs
     std = _std_quantities(mod, theta)
-    if vcov is not None and np.all(np.diag(phi) > 0) and np.all(np.diag(sig_hat) > 0):
-        jac = _numeric_jacobian(lambda t: _std_quantities(mod, t), theta)
-        std_cov = jac @ vcov @ jac.T
-        std_se = np.sqrt(np.clip(np.diag(std_cov), 0.0, None))
+    if vcov is not None and np.all(np.diag(sig_hat) > 0):
+        # delta method; quantities that are NaN (negative factor variance) stay NaN alone
+        with np.errstate(invalid="ignore"):
+            jac = _numeric_jacobian(lambda t: _std_quantities(mod, t), theta)
+            std_var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
+            std_se = np.sqrt(np.clip(std_var, 0.0, None))
     else:
         std_se = np.full(std.size, np.nan)
     n_l = len(mod.fixed) + len(mod.free)
@@ -1014,7 +1111,9 @@ def _assemble(
     fc.insert(4, "z", z)
     fc.insert(5, "pvalue", pv)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dcor = phi / np.outer(sd_lv, sd_lv)
+        sd_abs = np.sqrt(np.abs(np.diag(phi)))
+        dcor = phi / np.outer(sd_abs, sd_abs)  # as lavaan
+        np.fill_diagonal(dcor, np.where(np.diag(phi) > 0, 1.0, np.nan))
     fcor = pd.DataFrame(dcor, index=factors, columns=factors)
 
     # residual variances

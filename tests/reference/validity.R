@@ -1,7 +1,7 @@
 # Reference values for servicestudy.validity (cfa, composite reliability, AVE, HTMT).
 # Run from the repository root:  Rscript tests/reference/validity.R
 # Writes tests/reference/validity.json, validity_missing.csv, validity_heywood.csv and
-# validity_npd.csv.
+# validity_npd.csv and validity_lvneg.csv.
 suppressPackageStartupMessages({library(lavaan); library(semTools); library(jsonlite)})
 out_dir <- "tests/reference"
 
@@ -92,6 +92,32 @@ write.csv(npd$data, file.path(out_dir, "validity_npd.csv"), row.names = FALSE)
 backn <- read.csv(file.path(out_dir, "validity_npd.csv"))
 stopifnot(isTRUE(all.equal(backn, npd$data, tolerance = 0)))
 
+## ---- data set 4: a negative factor variance (lavaan: "some estimated lv variances are negative")
+lvneg <- NULL
+for (seed in 1:400) {
+  set.seed(seed)
+  m <- 100
+  e4 <- MASS::mvrnorm(m, c(0, 0), matrix(c(1, .3, .3, 1), 2))
+  l4 <- c(.7, .6, .65, .25, .2, .15)
+  x4 <- cbind(sapply(1:3, function(j) l4[j] * e4[, 1] + sqrt(1 - l4[j]^2) * rnorm(m)),
+              sapply(4:6, function(j) l4[j] * e4[, 2] + sqrt(1 - l4[j]^2) * rnorm(m)))
+  x4 <- round(x4, 4)
+  colnames(x4) <- c("a1", "a2", "a3", "b1", "b2", "b3")
+  d4 <- as.data.frame(x4)
+  w <- NULL
+  fit4 <- withCallingHandlers(
+    cfa("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3", d4),
+    warning = function(wn) { w <<- c(w, conditionMessage(wn)); invokeRestart("muffleWarning") })
+  if (lavInspect(fit4, "converged") && lavInspect(fit4, "cov.lv")["B", "B"] < 0) {
+    lvneg <- list(seed = seed, data = d4, fit = fit4, warnings = w)
+    break
+  }
+}
+stopifnot(!is.null(lvneg))
+write.csv(lvneg$data, file.path(out_dir, "validity_lvneg.csv"), row.names = FALSE)
+backl <- read.csv(file.path(out_dir, "validity_lvneg.csv"))
+stopifnot(isTRUE(all.equal(backl, lvneg$data, tolerance = 0)))
+
 ## ---- helpers ----
 fm_names <- c("npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
               "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr", "logl",
@@ -147,6 +173,9 @@ b_hey$seed <- heywood$seed
 b_npd <- block(npd$fit, "lavaan::cfa('U =~ u1 + u2 + u3\\nV =~ v1 + v2 + v3', npd)")
 b_npd$warnings <- if (is.null(npd$warnings)) character(0) else unique(npd$warnings)
 b_npd$seed <- npd$seed
+b_lvneg <- block(lvneg$fit, "lavaan::cfa('A =~ a1 + a2 + a3\\nB =~ b1 + b2 + b3', lvneg)")
+b_lvneg$warnings <- if (is.null(lvneg$warnings)) character(0) else unique(lvneg$warnings)
+b_lvneg$seed <- lvneg$seed
 
 ## HTMT on listwise-complete rows
 cc <- na.omit(dat)
@@ -198,6 +227,9 @@ res <- list(
                   model = "U =~ u1 + u2 + u3\nV =~ v1 + v2 + v3"),
   cfa_npd = b_npd,
   cfa_crossloading_holzinger = b_cross,
+  data_lvneg = list(file = "validity_lvneg.csv", n_rows = nrow(lvneg$data),
+                    model = "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3"),
+  cfa_lvneg = b_lvneg,
   htmt = ht
 )
 write_json(res, file.path(out_dir, "validity.json"), digits = NA, auto_unbox = TRUE,
