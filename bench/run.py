@@ -36,7 +36,9 @@ TASKS: dict[str, tuple[int, tuple[str, ...], tuple[int, ...] | None]] = {
     "kmo_bartlett": (20, ("psych", "factor_analyzer"), None),
     "efa": (20, ("psych", "factor_analyzer"), None),
     "parallel": (20, ("psych",), None),
-    "ols_hc3_rw": (20, ("statsmodels",), None),
+    "alpha": (20, ("psych", "pingouin"), None),
+    "ols_hc3": (20, ("statsmodels",), None),
+    "relative_weights": (20, (), None),
     "careless": (20, (), None),
     "chunked_pipeline": (30, (), (1_000_000,)),
     "read_xlsx": (0, ("pandas_openpyxl",), (100_000,)),
@@ -44,7 +46,7 @@ TASKS: dict[str, tuple[int, tuple[str, ...], tuple[int, ...] | None]] = {
 }
 # agreement tolerances per task (relative), and which result keys to compare
 TOL = {"alpha_boot": ("alpha", 1e-10), "omega": ("omega_total", 1e-3), "kmo_bartlett": ("kmo", 1e-8),
-       "efa": ("h2_sum", 1e-3), "parallel": ("n_factors", 0), "ols_hc3_rw": ("se1", 1e-8),
+       "efa": ("h2_sum", 1e-3), "parallel": ("n_factors", 0), "ols_hc3": ("se1", 1e-8), "alpha": ("alpha", 1e-10),
        "read_xlsx": ("rows", 0)}
 
 
