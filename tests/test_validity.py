@@ -682,6 +682,19 @@ def test_reliability_report_sim(sim):
     assert bool(tab["fornell_larcker_passed"].all())
 
 
+def test_reliability_report_fiml(sim):
+    ref, data, model = sim
+    rep = reliability_report(data, _fake_codebook(model, outcome="Y"), missing="fiml")
+    tab = rep.to_frame()
+    assert rep.n_obs_cfa == 600
+    for k, v in ref["cfa_fiml"]["composite_reliability_formula"]["values"].items():
+        _close(tab.loc[k, "cr"], v["CR"])
+        _close(tab.loc[k, "ave"], v["AVE"])
+    _close(rep.fit["chisq"].iloc[0], ref["cfa_fiml"]["fit_measures"]["chisq"])
+    with pytest.raises(DataError, match="'missing' parameter of reliability_report"):
+        reliability_report(data, _fake_codebook(model), missing="pairwise")
+
+
 def test_reliability_report_one_item_construct(sim):
     _, data, model = sim
     scales = {"F1": model["F1"], "F2": model["F2"], "single": ["Y_1"]}

@@ -1673,7 +1673,9 @@ class ReliabilityReport(Result):
         return self.constructs.copy()
 
 
-def reliability_report(coded: pd.DataFrame, codebook: Any) -> ReliabilityReport:
+def reliability_report(
+    coded: pd.DataFrame, codebook: Any, *, missing: str = "listwise"
+) -> ReliabilityReport:
     """Reliability and validity of every construct of an instrument, as a thesis reports it.
 
     Parameters
@@ -1683,6 +1685,9 @@ def reliability_report(coded: pd.DataFrame, codebook: Any) -> ReliabilityReport:
     codebook : Codebook
         Anything with ``constructs``: a mapping construct id -> object with ``items`` (item
         ids) and ``role`` (``"dimension"`` or ``"outcome"``).
+    missing : {"listwise", "fiml"}
+        How the CFA treats missing values (see :func:`cfa`). HTMT always uses the complete
+        rows; alpha and omega use pairwise covariances (psych's default).
 
     Returns
     -------
@@ -1735,6 +1740,7 @@ def reliability_report(coded: pd.DataFrame, codebook: Any) -> ReliabilityReport:
     Validated against: R 4.2.2 psych 2.2.9 alpha/omega, lavaan 0.6-14 and the HTMT formula on
     sim_likert (tests/test_validity.py).
     """
+    _check_option(missing, ("listwise", "fiml"), "missing", "reliability_report")
     constructs = getattr(codebook, "constructs", None)
     if not isinstance(constructs, Mapping) or not constructs:
         raise DataError("reliability_report needs a codebook with at least one construct")
@@ -1795,7 +1801,7 @@ def reliability_report(coded: pd.DataFrame, codebook: Any) -> ReliabilityReport:
     cfa_problem = ""
     if len(model) >= 1:
         try:
-            fitted = cfa(coded, model)
+            fitted = cfa(coded, model, missing=missing)
         except (DataError, ConvergenceError) as exc:
             cfa_problem = f"CFA: {exc}"
     facs = list(model)
