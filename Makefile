@@ -48,7 +48,7 @@ test-fast: $(STAMP) ## Run the tests that are not marked slow
 WAVE1 := data/raw/servicestudy_wave1.xlsx
 WAVE1_TRUTH := data/raw/servicestudy_wave1_truth.json
 WAVE1_ARGS := --n 420 --seed 20220315 --out $(WAVE1) --truth $(WAVE1_TRUTH)
-.PHONY: regenerate-data check-data
+.PHONY: regenerate-data check-data verify
 
 # data/raw is never rewritten implicitly (git checkouts give arbitrary mtimes): `make data`
 # regenerates the wave into a temporary folder and checks it is byte-identical to the committed one.
@@ -58,6 +58,9 @@ check-data: $(STAMP)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(BIN)/python -m servicestudy simulate --n 420 --seed 20220315 --out $$tmp/w.xlsx --truth $$tmp/t.json && \
 	  cmp $$tmp/w.xlsx $(WAVE1) && echo ">> $(WAVE1) regenerates byte for byte"
+
+verify: $(STAMP) ## Check data/raw against its manifest of SHA-256 hashes
+	$(BIN)/servicestudy verify data/raw
 
 regenerate-data: $(STAMP) ## Rewrite data/raw/servicestudy_wave1* from the generator (then update data/raw/MANIFEST.sha256)
 	$(BIN)/python -m servicestudy simulate $(WAVE1_ARGS)
