@@ -8,7 +8,6 @@ tests/reference/reliability.R).
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -204,22 +203,19 @@ def test_bootstrap_ci_agrees_with_psych_by_method(bfi):
     assert res.ci_high == pytest.approx(boot["quantiles"]["97.5%"], abs=0.004)
 
 
-@pytest.mark.slow
-def test_bootstrap_is_reproducible_and_vectorised_fast():
+def test_bootstrap_is_reproducible():
+    # speed is measured in bench/ (alpha_boot), not asserted here
     rng = np.random.default_rng(1)
     n, k = 20_000, 20
     x = rng.normal(size=(n, 1)) + rng.normal(size=(n, k))
     df = pd.DataFrame(x, columns=[f"q{i}" for i in range(k)])
-    t0 = time.perf_counter()
     res = alpha(df, ci="bootstrap", n_boot=1000, seed=5)
-    elapsed = time.perf_counter() - t0
     assert res.ci_low < res.alpha < res.ci_high
     assert res.boot.shape == (1000,)
-    # ~0.5 s here (n = 100 000 takes ~2.3 s); a Python loop over replicates computing
-    # pairwise covariances would take minutes. Generous bound for loaded shared machines.
-    assert elapsed < 60
     again = alpha(df, ci="bootstrap", n_boot=1000, seed=5)
     np.testing.assert_array_equal(again.boot, res.boot)
+    other = alpha(df, ci="bootstrap", n_boot=1000, seed=6)
+    assert not np.array_equal(other.boot, res.boot)
 
 
 # ---------------------------------------------------------------------------------------------

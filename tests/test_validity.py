@@ -11,8 +11,6 @@ estimates carry ~1e-6 relative error) are compared at rel 1e-4; closed forms at 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -551,19 +549,20 @@ def test_rescaling_an_item(shared_reference, scale, shift, item):
     np.testing.assert_allclose(r["std_all"], b["std_all"], rtol=1e-5)
 
 
-def test_speed_six_factors(sim):
+def test_six_factors_on_data_drawn_from_the_fitted_model(sim):
+    # speed is measured in bench/, not asserted here
     _, data, model = sim
     rng = np.random.default_rng(7)
-    # 600 complete rows drawn from the listwise model-implied covariance
+    # 600 complete rows drawn from the listwise model-implied covariance: the model is true
     res0 = cfa(data, model)
     x = rng.multivariate_normal(np.zeros(23), res0.implied_cov.to_numpy(), size=600)
     d = pd.DataFrame(x, columns=res0.implied_cov.columns)
-    t0 = time.perf_counter()
     res = cfa(d, model)
-    elapsed = time.perf_counter() - t0
     assert res.n_obs == 600
     assert res.fit.df == 215
-    assert elapsed < 1.0
+    # under the true model chisq ~ chi2(215): far inside its 99.9% range, CFI near 1
+    assert 150 < res.fit.chisq < 300
+    assert res.fit.cfi > 0.98
 
 
 def test_result_frames(holz):
