@@ -99,8 +99,16 @@ def test_weighted_cov_matches_cov_wt(data, raked):
 
 
 def test_kish():
-    assert design_effect([1, 1, 1]) == pytest.approx(1.0)
-    assert effective_sample_size([2, 2, 2, 2]) == pytest.approx(4.0)
+    # equal weights: no loss
+    assert design_effect([1, 1, 1]) == pytest.approx(1.0, rel=1e-15)
+    assert effective_sample_size([2, 2, 2, 2]) == pytest.approx(4.0, rel=1e-15)
+    # unequal weights, by hand: w = 1, 2, 3, 4 -> n sum w^2 / (sum w)^2 = 4 * 30 / 100,
+    # (sum w)^2 / sum w^2 = 100 / 30 (Kish 1965, 1 + CV^2 with the population variance)
+    assert design_effect([1, 2, 3, 4]) == pytest.approx(1.2, rel=1e-15)
+    assert effective_sample_size([1, 2, 3, 4]) == pytest.approx(10 / 3, rel=1e-15)
+    w = np.random.default_rng(4).lognormal(size=50)
+    assert design_effect(w) == pytest.approx(1 + w.var(ddof=0) / w.mean() ** 2, rel=1e-12)
+    assert effective_sample_size(w) == pytest.approx(len(w) / design_effect(w), rel=1e-12)
 
 
 def test_trimming_caps_and_re_rakes(data):
