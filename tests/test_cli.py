@@ -148,8 +148,7 @@ def test_console_script_subprocess(tmp_path: Path) -> None:
 
 def test_bundled_simulated_wave_validates_clean(capsys) -> None:
     files = sorted((ROOT / "data" / "raw").glob("*.xlsx"))
-    if not files:
-        pytest.skip("no simulated wave under data/raw")
+    assert files, "data/raw/servicestudy_wave1.xlsx is tracked in git but absent"
     for f in files:
         assert main(["validate", str(f)]) == 0, f
         out = capsys.readouterr().out

@@ -369,8 +369,7 @@ def test_cli_screen(tmp_path, capsys):
     from servicestudy.cli import main
 
     wave = Path(__file__).resolve().parents[1] / "data" / "raw" / "servicestudy_wave1.xlsx"
-    if not wave.is_file():
-        pytest.skip("bundled wave absent")
+    assert wave.is_file(), wave  # tracked in git: absence is a failure, not a skip
     out = tmp_path / "flags.csv"
     assert main(["screen", str(wave), "--out", str(out), "--set", "speed_share=0.35"]) == 0
     text = capsys.readouterr().out

@@ -729,11 +729,8 @@ def test_reliability_report_missing_columns(sim):
 
 def test_reliability_report_k_station_pipeline():
     """Smoke test through the project's own simulate -> code_responses pipeline."""
-    ss = pytest.importorskip("servicestudy")
-    try:
-        from servicestudy.simulate import NO_DEFECTS
-    except ImportError:  # pragma: no cover
-        pytest.skip("servicestudy.simulate is not available")
+    import servicestudy as ss
+    from servicestudy.simulate import NO_DEFECTS
     cb = ss.load_codebook("k_station")
     coded = ss.code_responses(ss.simulate(300, seed=11, config=NO_DEFECTS).responses, cb).data
     rep = ss.reliability_report(coded, cb)
