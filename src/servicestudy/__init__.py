@@ -70,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "games_howell": "compare",
     "chi_square": "compare",
     "compare_groups": "compare",
+    "weighted_group_test": "compare",
     "ols": "drivers",
     "ordinal_logit": "drivers",
     "relative_importance": "drivers",

@@ -35,6 +35,7 @@ __all__ = [
     "PairwiseResult",
     "SmallExpectedWarning",
     "TTestResult",
+    "WeightedGroupTestResult",
     "anova",
     "chi_square",
     "compare_groups",
@@ -44,6 +45,7 @@ __all__ = [
     "p_adjust",
     "ttest",
     "tukey_hsd",
+    "weighted_group_test",
 ]
 
 _CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "none")
@@ -849,6 +851,134 @@ def chi_square(
 
 
 @dataclass(frozen=True)
+class WeightedGroupTestResult(Result):
+    """Design-based comparison of weighted group means (see :func:`weighted_group_test`)."""
+
+    outcome: str
+    group: str
+    test: str
+    statistic: float
+    df: float
+    df2: float
+    pvalue: float
+    estimate: float
+    eta_squared: float
+    n_obs: int
+    n_dropped: int
+    means: pd.DataFrame = field(repr=False)
+
+
+def _weights_vector(data: pd.DataFrame, weights: Any, func: str) -> np.ndarray:
+    if isinstance(weights, str):
+        _require_columns(data, [weights])
+        w = _numeric(data[weights], weights)
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(data),):
+            raise DataError(f"{func}: weights must have one value per row", value=w.shape,
+                            expected=f"({len(data)},)")
+    if np.any(w[~np.isnan(w)] < 0):
+        raise DataError(f"{func}: weights must be non-negative", expected="weights >= 0")
+    return w
+
+
+def weighted_group_test(data: pd.DataFrame, outcome: str, group: str, weights: Any) -> WeightedGroupTestResult:
+    """Compare survey-weighted group means with a design-based Wald test.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    outcome : str
+        Numeric outcome.
+    group : str
+        Grouping column; levels in categorical order (else sorted).
+    weights : str or array-like
+        Column name or one non-negative weight per row (e.g. ``rake(...).weights``).
+
+    Returns
+    -------
+    WeightedGroupTestResult
+        ``test`` is ``"design_t"`` for two levels (``statistic`` is t for level 1 minus level 2,
+        ``df`` = n - 2) or ``"design_wald_f"`` for more (``statistic`` is F on ``df`` = k - 1
+        and ``df2`` = n - k); ``estimate`` is the difference of the weighted means (two levels);
+        ``eta_squared`` is the weighted R^2 of ``y ~ group``; ``means`` gives each level's
+        weighted mean with its linearization standard error.
+
+    Notes
+    -----
+    The design is weights only (``svydesign(ids = ~1, weights = ~w)``: units sampled with
+    replacement, no strata or clusters). The group means are the weighted least-squares fit of
+    ``y ~ group``; with ``U_i = w_i x_i e_i`` its sandwich covariance is
+    ``n/(n-1) A^-1 (sum U_i U_i') A^-1``, ``A = sum w_i x_i x_i'``, as ``svyglm``. Two levels:
+    ``t = b / se(b)`` on ``n - 2`` df (``svyttest``). More levels: the Wald statistic of the
+    group coefficients divided by ``k - 1``, referred to F(k - 1, n - k)
+    (``regTermTest(..., method = "Wald")``). Rank tests have no design-based analogue here.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [3, 4, 5, 2, 3, 4, 4, 5], "g": list("aaaabbbb"),
+    ...                    "w": [1, 2, 1, 2, 1, 1, 2, 2]})
+    >>> r = weighted_group_test(df, "y", "g", "w")
+    >>> r.test, r.df
+    ('design_t', 6.0)
+
+    Validated against: R survey ``svyttest``, ``svyglm`` + ``regTermTest(method = "Wald")`` and
+    ``svyby(svymean)`` (tests/reference/compare_weighted.R, tests/test_compare.py).
+    """
+    _require_columns(data, [outcome, group])
+    y = _numeric(data[outcome], outcome)
+    w = _weights_vector(data, weights, "weighted_group_test")
+    g = data[group]
+    ok = ~np.isnan(y) & g.notna().to_numpy() & ~np.isnan(w)
+    n_dropped = int((~ok).sum())
+    y, w, g = y[ok], w[ok], g[ok]
+    levels = _levels(g)
+    k = len(levels)
+    if k < 2:
+        raise DataError(f"grouping variable has {k} level(s) with data", column=group,
+                        expected="at least 2 levels")
+    codes = g.to_numpy()
+    members = np.stack([codes == lv for lv in levels], axis=1)
+    for lv, m in zip(levels, members.T, strict=True):
+        if m.sum() < 2 or w[m].sum() <= 0:
+            raise DataError(f"group level {lv!r} has fewer than 2 members with positive weight",
+                            column=group, expected="at least 2 observations per group")
+    if np.ptp(y) == 0:
+        raise DataError("outcome is constant", column=outcome, expected="an outcome that varies")
+    n = len(y)
+    x = np.column_stack([np.ones(n), members[:, 1:].astype(float)])
+    a = x.T @ (x * w[:, None])
+    a_inv = np.linalg.inv(a)
+    b = a_inv @ (x.T @ (w * y))
+    e = y - x @ b
+    u = x * (w * e)[:, None]
+    v = n / (n - 1) * a_inv @ (u.T @ u) @ a_inv
+    wm = np.array([np.sum(w[m] * y[m]) / np.sum(w[m]) for m in members.T])
+    z = np.where(members, (w[:, None] * (y[:, None] - wm[None, :])) / np.array([w[m].sum() for m in members.T]), 0.0)
+    se_means = np.sqrt(n / (n - 1) * np.sum(z * z, axis=0))
+    ybar = np.sum(w * y) / np.sum(w)
+    eta2 = 1.0 - np.sum(w * e * e) / np.sum(w * (y - ybar) ** 2)
+    means = pd.DataFrame({"mean": wm, "std_error": se_means, "weight_sum": [w[m].sum() for m in members.T],
+                          "n_obs": members.sum(axis=0)}, index=pd.Index(levels, name=group))
+    if k == 2:
+        t = -b[1] / math.sqrt(v[1, 1])  # level 1 minus level 2
+        df = float(n - 2)
+        return WeightedGroupTestResult(outcome, group, "design_t", float(t), df, math.nan,
+                                       float(2 * stats.t.sf(abs(t), df)), float(-b[1]), float(eta2),
+                                       n, n_dropped, means)
+    bg, vg = b[1:], v[1:, 1:]
+    f = float(bg @ np.linalg.solve(vg, bg)) / (k - 1)
+    df2 = float(n - k)
+    return WeightedGroupTestResult(outcome, group, "design_wald_f", f, float(k - 1), df2,
+                                   float(stats.f.sf(f, k - 1, df2)), math.nan, float(eta2), n,
+                                   n_dropped, means)
+
+
+@dataclass(frozen=True)
 class CompareGroupsResult(Result):
     """Every outcome by every group in one tidy table (``table``)."""
 
@@ -870,6 +1000,7 @@ def compare_groups(
     *,
     correction: str = "holm",
     parametric: bool = True,
+    weights: Any = None,
 ) -> CompareGroupsResult:
     """Compare every outcome across every grouping variable, with corrected p-values.
 
@@ -886,6 +1017,10 @@ def compare_groups(
     parametric : bool, default True
         True: Welch t test for two levels, Welch ANOVA for three or more. False: Mann-Whitney
         and Kruskal-Wallis.
+    weights : str or array-like, optional
+        Survey weights (a column name or one value per row). Each comparison is then the
+        design-based test of :func:`weighted_group_test` (t for two levels, Wald F for more;
+        effect size: weighted η²). Rank tests are not defined with weights.
 
     Returns
     -------
@@ -921,7 +1056,11 @@ def compare_groups(
     ``p.adjust`` (tests/test_compare.py).
     """
     _check_option(correction, "correction", "compare_groups", _CORRECTIONS)
-    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    if weights is not None and not parametric:
+        raise DataError("compare_groups: rank tests are not defined with survey weights",
+                        expected="parametric=True when weights are given")
+    if weights is not None and not isinstance(weights, str):
+        weights = _weights_vector(data, weights, "compare_groups")
     groups = [groups] if isinstance(groups, str) else list(groups)
     _require_columns(data, outcomes + groups)
     rows = []
@@ -930,7 +1069,7 @@ def compare_groups(
             k = len(_levels(data.loc[data[y].notna(), g].dropna()))
             row: dict[str, Any] = {"outcome": y, "group": g, "n_groups": k, "note": ""}
             try:
-                row.update(_one_comparison(data, y, g, k, parametric))
+                row.update(_one_comparison(data, y, g, k, parametric, weights))
             except DataError as exc:  # flagged row: the rest of the family still runs
                 ok = int((data[y].notna() & data[g].notna()).sum())
                 row.update(test=None, n_obs=ok, n_dropped=len(data) - ok, statistic=np.nan,
@@ -948,12 +1087,16 @@ def compare_groups(
 
 
 def _one_comparison(data: pd.DataFrame, y: str, g: str, k: int,
-                    parametric: bool) -> dict[str, Any]:
+                    parametric: bool, weights: Any = None) -> dict[str, Any]:
     if k < 2:
         raise DataError("grouping variable has fewer than 2 levels with data",
                         column=g, expected="at least 2 levels")
     nan = np.nan
-    if parametric and k == 2:
+    if weights is not None:
+        r = weighted_group_test(data, y, g, weights)
+        vals = (r.test, r.n_obs, r.n_dropped, r.statistic, r.df, r.df2, r.pvalue, r.eta_squared,
+                "eta_squared", r.estimate)
+    elif parametric and k == 2:
         r = ttest(data, y, g, equal_var=False)
         vals = ("welch_t", r.n_obs, r.n_dropped, r.statistic, r.df, nan, r.pvalue, r.cohens_d,
                 "cohens_d", r.estimate)
