@@ -1,7 +1,8 @@
 """Analyses on the bundled simulated wave recover what the simulation put in (issues 4 and 5).
 
 Issue 5, done-when: the drivers analysis recovers the simulation's true drivers (the largest
-simulation's true drivers (the largest true weights rank first in relative importance)."""
+true weights rank first in relative importance). Issue 4, done-when: the library reports
+reliability and validity for every construct of the bundled wave."""
 
 from __future__ import annotations
 
