@@ -501,11 +501,8 @@ def test_bad_options(holz):
 def test_htmt_undefined_when_monotrait_not_positive(holz):
     _, data = holz
     d = data.copy()
-    d["x2"] = -d["x2"]
-    d["x3"] = -d["x3"] * 1.0
-    d["x1"] = d["x1"]
-    # x1 against negated x2/x3: mean within-factor r of 'visual' is negative
-    d["x3"] = -d["x3"]
+    d["x2"] = -d["x2"]  # x1 against negated x2: the within-factor r of 'visual' is negative
+    assert d["x1"].corr(d["x2"]) < 0
     with pytest.raises(DataError, match="'visual'"):
         htmt(d, {"visual": ["x1", "x2"], "textual": ["x4", "x5", "x6"]})
 
