@@ -156,6 +156,48 @@ def test_unit_weights_change_nothing(bfi):
     pd.testing.assert_frame_equal(a.items, b.items, rtol=1e-10)
 
 
+def _alpha_fields(res):
+    return {f: getattr(res, f) for f in ("alpha", "std_alpha", "g6", "average_r", "median_r",
+                                         "signal_noise", "ase", "ci_low", "ci_high", "mean", "sd")}
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_alpha_fast_path_equals_general_path(bfi, missing):
+    """Complete data (and listwise): the one-cross-product path equals the general pairwise path,
+    reached here through unit weights, which change nothing mathematically."""
+    _ref, data = bfi
+    x = data[["A1", "A2", "A3", "A4", "A5", "C1", "C2"]]
+    if not missing:
+        x = x.dropna()
+    x = x.astype(float)
+    fast = alpha(x, nan_policy="listwise")
+    slow = alpha(x, nan_policy="listwise", weights=np.ones(len(x)))
+    assert _alpha_fields(fast) == pytest.approx(_alpha_fields(slow), rel=1e-12)
+    pd.testing.assert_frame_equal(fast.items, slow.items, rtol=1e-12)
+    if not missing:  # pairwise on complete data is the same fast path
+        pw = alpha(x)
+        assert _alpha_fields(pw) == pytest.approx(_alpha_fields(slow), rel=1e-12)
+        pd.testing.assert_frame_equal(pw.items, slow.items, rtol=1e-12)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_as_items_fast_path_equals_column_path(bfi, missing, monkeypatch):
+    import servicestudy._matrices as mx
+
+    _ref, data = bfi
+    x = data[["A1", "A2", "A3", "A4", "A5"]]
+    if not missing:
+        x = x.dropna()
+    x = x.astype(float).assign(A1=lambda d: d["A1"].astype(int) if not missing else d["A1"])
+    fast = mx.as_items(x, "t")
+    monkeypatch.setattr(mx, "_as_items_fast", lambda *a: None)
+    slow = mx.as_items(x, "t")
+    np.testing.assert_array_equal(fast.values, slow.values)
+    np.testing.assert_array_equal(fast.rows, slow.rows)
+    assert fast.names == slow.names
+    assert fast.complete == slow.complete == (not missing)
+
+
 def test_alpha_from_cov_private_helper(shared):
     _name, values, data = shared
     block = next(iter(values["scales"].values()))

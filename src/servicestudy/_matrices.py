@@ -35,6 +35,7 @@ class ItemMatrix:
     values: np.ndarray
     names: list[str]
     rows: np.ndarray  # boolean mask of the input rows kept (rows with at least one answer)
+    complete: bool = False  # True when no value is missing (``values`` has no NaN)
 
 
 def as_items(
@@ -65,6 +66,9 @@ def as_items(
             f"{func} needs at least {min_items} items; got {len(names)}",
             value=names,
         )
+    fast = _as_items_fast(frame, names, func, min_rows)
+    if fast is not None:
+        return fast
     cols = []
     for name, col in zip(names, frame.columns, strict=True):
         series = frame[col]
@@ -101,7 +105,27 @@ def as_items(
             )
     if x.shape[0] < min_rows:
         raise DataError(f"{func} needs at least {min_rows} rows with data; got {x.shape[0]}")
-    return ItemMatrix(x, names, rows)
+    return ItemMatrix(x, names, rows, complete=not np.isnan(x).any())
+
+
+def _as_items_fast(
+    frame: pd.DataFrame, names: list[str], func: str, min_rows: int
+) -> ItemMatrix | None:
+    """The common case in a few whole-array passes: plain numpy numeric columns, no missing or
+    infinite value. Returns None (use the column-by-column path) for anything else, including
+    any missing value, so the checks and messages stay those of the general path."""
+    if not all(
+        isinstance(d, np.dtype) and d.kind in "fiu" for d in frame.dtypes
+    ):
+        return None
+    x = frame.to_numpy(dtype=float)  # one conversion (a read-only view when already float)
+    if x.ndim != 2 or x.shape[0] < max(min_rows, 2):
+        return None
+    if not np.all(np.isfinite(x.sum(axis=0))):  # NaN or inf somewhere (or overflow)
+        return None
+    if np.any(x.min(axis=0) == x.max(axis=0)):  # a constant item: general path raises
+        return None
+    return ItemMatrix(x, names, np.ones(x.shape[0], dtype=bool), complete=True)
 
 
 def listwise(x: np.ndarray, func: str, min_rows: int = 3) -> np.ndarray:

@@ -239,6 +239,30 @@ def _bootstrap_alpha(
     return np.concatenate(reps)
 
 
+def _alpha_item_moments(
+    x: np.ndarray, c: np.ndarray, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, np.ndarray]:
+    """raw_r, item means and SDs, scale-score mean and SD and item n on the general path
+    (missing values and/or weights; the scale score is the row mean of the available items)."""
+    with np.errstate(invalid="ignore"):
+        score = np.nanmean(x, axis=1)
+    xs = np.column_stack([score, x])
+    raw_r = pairwise_cor(xs, w)[0, 1:]
+    present = ~np.isnan(x)
+    if w is None:
+        item_mean = np.nanmean(x, axis=0)
+        item_sd = np.nanstd(x, axis=0, ddof=1)
+        score_mean = float(np.mean(score))
+        score_sd = float(np.std(score, ddof=1))
+    else:
+        ww = present * w[:, None]
+        item_mean = np.nansum(x * w[:, None], axis=0) / ww.sum(axis=0)
+        item_sd = np.sqrt(np.diag(c))
+        score_mean = float(np.sum(w * score) / w.sum())
+        score_sd = float(np.sqrt(pairwise_cov(score[:, None], w)[0, 0]))
+    return raw_r, item_mean, item_sd, score_mean, score_sd, present.sum(axis=0)
+
+
 def alpha(
     items: pd.DataFrame,
     *,
@@ -353,7 +377,15 @@ def alpha(
     k = x.shape[1]
     n = x.shape[0]
     n_eff = float(n if w is None else w.sum() ** 2 / (w * w).sum())
-    c = pairwise_cov(x, w)
+    # complete, unweighted data: one centred cross-product gives C and everything else
+    fast = w is None and (data.complete or nan_policy == "listwise")
+    if fast:
+        item_mean = x.mean(axis=0)
+        xc = x - item_mean
+        c = (xc.T @ xc) / (n - 1)
+        del xc
+    else:
+        c = pairwise_cov(x, w)
     if not np.all(np.isfinite(c)):
         check_corr_usable(c, data.names, "alpha")
     r = cov2cor(c)
@@ -366,16 +398,16 @@ def alpha(
         )
     ase = math.sqrt(max(tot.pop("q"), 0.0) / n_eff)
 
-    # per-item statistics
-    drop_raw = np.full(k, np.nan)
-    drop_std = np.full(k, np.nan)
+    # per-item statistics; alpha if item i is deleted, from the sums of C and R without row and
+    # column i: tr C - C_ii and 1'C1 - 2 (C1)_i + C_ii
     if k > 2:
-        for i in range(k):
-            keep = np.arange(k) != i
-            d = _alpha_stats(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
-            drop_raw[i] = d["alpha"]
-            drop_std[i] = d["std_alpha"]
+        kd = k - 1
+        c1, r1, dc = c.sum(axis=0), r.sum(axis=0), np.diag(c)
+        drop_raw = (1.0 - (np.trace(c) - dc) / (c.sum() - 2 * c1 + dc)) * kd / (kd - 1)
+        drop_std = (1.0 - kd / (r.sum() - 2 * r1 + 1.0)) * kd / (kd - 1)
     else:
+        drop_raw = np.full(k, np.nan)
+        drop_std = np.full(k, np.nan)
         drop_raw[:] = [c[0, 1] / c[1, 1], c[0, 1] / c[0, 0]]
         drop_std[:] = r[0, 1]
     sum_r = r.sum()
@@ -397,22 +429,15 @@ def alpha(
             "item(s) " + ", ".join(repr(nm) for nm in negative)
             + " correlate negatively with the rest of the scale; reverse-code them first?"
         )
-    with np.errstate(invalid="ignore"):
-        score = np.nanmean(x, axis=1)
-    xs = np.column_stack([score, x])
-    raw_r = pairwise_cor(xs, w)[0, 1:]
-    present = ~np.isnan(x)
-    if w is None:
-        item_mean = np.nanmean(x, axis=0)
-        item_sd = np.nanstd(x, axis=0, ddof=1)
-        score_mean = float(np.mean(score))
-        score_sd = float(np.std(score, ddof=1))
-    else:
-        ww = present * w[:, None]
-        item_mean = np.nansum(x * w[:, None], axis=0) / ww.sum(axis=0)
+    if fast:
+        # scale score = row mean: cov(score, item j) = (C1)_j / k, var(score) = 1'C1 / k^2
+        raw_r = c.sum(axis=0) / np.sqrt(np.diag(c) * sum_c)
+        table_n = np.full(k, n)
         item_sd = np.sqrt(np.diag(c))
-        score_mean = float(np.sum(w * score) / w.sum())
-        score_sd = float(np.sqrt(pairwise_cov(score[:, None], w)[0, 0]))
+        score_mean = float(item_mean.mean())
+        score_sd = math.sqrt(sum_c) / k
+    else:
+        raw_r, item_mean, item_sd, score_mean, score_sd, table_n = _alpha_item_moments(x, c, w)
     table = pd.DataFrame(
         {
             "raw_r": raw_r,
@@ -423,7 +448,7 @@ def alpha(
             "std_alpha_if_deleted": drop_std,
             "mean": item_mean,
             "sd": item_sd,
-            "n": present.sum(axis=0),
+            "n": table_n,
         },
         index=pd.Index(data.names, name="item"),
     )
