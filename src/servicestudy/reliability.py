@@ -82,18 +82,30 @@ class AlphaResult(Result):
     boot: np.ndarray | None = field(default=None, repr=False)
 
 
-def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
-    """psych's ``alpha.1``: raw and standardised alpha, G6, average r, S/N and Q from C and R."""
+def _smc_or_none(r: np.ndarray) -> np.ndarray | None:
+    try:
+        return smc(r)
+    except DataError:  # singular R
+        return None
+
+
+def _alpha_stats(
+    c: np.ndarray, r: np.ndarray, smc_r: np.ndarray | bool | None = False
+) -> dict[str, float]:
+    """psych's ``alpha.1``: raw and standardised alpha, G6, average r, S/N and Q from C and R.
+
+    ``smc_r``: the squared multiple correlations of R when already computed (None: R singular).
+    """
     k = c.shape[0]
     sum_c = c.sum()
     tr_c = np.trace(c)
     sum_r = r.sum()
     raw = (1.0 - tr_c / sum_c) * k / (k - 1)
     std = (1.0 - k / sum_r) * k / (k - 1)
-    try:
-        g6 = 1.0 - (k - smc(r).sum()) / sum_r
-    except DataError:  # singular R: G6 undefined (the caller reports it)
-        g6 = math.nan
+    if smc_r is False:
+        smc_r = _smc_or_none(r)
+    # singular R: G6 undefined (the caller reports it)
+    g6 = math.nan if smc_r is None else 1.0 - (k - smc_r.sum()) / sum_r
     av_r = (sum_r - k) / (k * (k - 1))
     off = r[np.tril_indices(k, -1)]
     cc = c @ c
@@ -390,7 +402,8 @@ def alpha(
         check_corr_usable(c, data.names, "alpha")
     r = cov2cor(c)
     problems = []
-    tot = _alpha_stats(c, r)
+    smc_r = _smc_or_none(r)
+    tot = _alpha_stats(c, r, smc_r)
     if math.isnan(tot["g6"]):
         problems.append(
             "the item correlation matrix is singular (an item is a linear combination of "
@@ -413,10 +426,10 @@ def alpha(
     sum_r = r.sum()
     std_r = r.sum(axis=0) / math.sqrt(sum_r)
     rc = r.copy()
-    try:
-        np.fill_diagonal(rc, smc(r))
-    except DataError:
+    if smc_r is None:
         rc[:] = np.nan
+    else:
+        np.fill_diagonal(rc, smc_r)
     with np.errstate(invalid="ignore"):
         r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
     sum_c = c.sum()
@@ -458,8 +471,9 @@ def alpha(
     tail = (1 - level) / 2
     if ci == "feldt":
         df1, df2 = n_eff - 1, (n_eff - 1) * (k - 1)
-        lo = 1 - (1 - a) * stats.f.ppf(1 - tail, df1, df2)
-        hi = 1 - (1 - a) * stats.f.ppf(tail, df1, df2)
+        # special.fdtri is the F quantile function itself (what stats.f.ppf evaluates)
+        lo = 1 - (1 - a) * float(special.fdtri(df1, df2, 1 - tail))
+        hi = 1 - (1 - a) * float(special.fdtri(df1, df2, tail))
     elif ci == "duhachek":
         z = stats.norm.ppf(1 - tail)
         lo, hi = a - z * ase, a + z * ase
