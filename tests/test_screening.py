@@ -169,7 +169,23 @@ def test_psychant_uses_negative_pairs(small):
     x["R5"] = 6 - x["I5"]
     x["R9"] = 6 - x["I9"]
     got = psychsyn(x, 0.6, anto=True)
-    assert (got["n_pairs"].max()) >= 3
+    # careless psychant: pairs correlated below -critval across the sample, then the same
+    # within-person correlation as psychsyn (independent loop, as for synonyms above)
+    r = x.corr()
+    cols = list(x.columns)
+    k = len(cols)
+    pairs = [(cols[i], cols[j]) for j in range(k) for i in range(j + 1, k) if r.iloc[i, j] < -0.6]
+    assert len(pairs) >= 3
+    for n, (_, row) in enumerate(x.iterrows()):
+        a = [row[p] for p, _ in pairs]
+        b = [row[q] for _, q in pairs]
+        npairs = sum(not (math.isnan(u) or math.isnan(v)) for u, v in zip(a, b, strict=True))
+        assert got["n_pairs"].iloc[n] == npairs
+        want = ref_cor(a, b) if npairs > 2 else math.nan
+        if math.isnan(want):
+            assert math.isnan(got["cor"].iloc[n])
+        else:
+            assert got["cor"].iloc[n] == pytest.approx(want, rel=1e-12)
     assert np.nanmedian(got["cor"]) < 0
 
 
