@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicestudy._guards import cfb_stream_names, check_file
 from servicestudy.errors import ReadError
@@ -249,3 +251,44 @@ def test_too_many_columns_in_a_text_file(tmp_path):
     ok = tmp_path / "ok.csv"
     ok.write_text(",".join(f"c{i}" for i in range(16_384)) + "\n" + ",".join(["9"] * 50_000) + "\n")
     assert check_file(ok) == "csv"  # only the header line counts
+
+
+_REF_TOKENS = ['<c r="', '<row r="', ' r="', '\tr="', '\x0br="', '\x1cr="', 'r="', '"', '=', " ", "A", "Z", "AB",
+               "XFD", "ABCD", "a", "1", "0", "007", "1048576", "12345678", "<", ">", "/>", ":", "\u4e2d"]
+
+
+@given(st.lists(st.sampled_from(_REF_TOKENS), max_size=60))
+@settings(max_examples=400, derandomize=True, deadline=None)
+def test_vectorised_reference_scan_equals_the_regex_scan(tokens):
+    """The numpy scan of cell/row references gives what the two regexes give, on any bytes."""
+    from servicestudy._guards import _refs_max, _refs_max_re
+
+    block = "".join(tokens).encode("utf-8")
+    assert _refs_max(block) == _refs_max_re(block)
+
+
+def test_vectorised_reference_scan_on_a_sheet():
+    from servicestudy._guards import _refs_max, _refs_max_re
+
+    xml = "".join(f'<row r="{i}" spans="1:3"><c r="A{i}" s="1"><v>1</v></c><c r="AZ{i}" t="s"><v>2</v></c></row>'
+                  for i in range(1, 3000)).encode()
+    xml += b'<c\nr="XFD1048576"/><c r="A99999999"/>'
+    assert _refs_max(xml) == _refs_max_re(xml) == (16384, 1048576)
+
+
+def test_vectorised_reference_scan_whitespace_bytes():
+    """The byte before r="..." counts as whitespace exactly when the regex's \\s takes it."""
+    from servicestudy._guards import _refs_max, _refs_max_re
+
+    for b in range(256):
+        block = b'<c r="A1"/>x' + bytes([b]) + b'r="XB70"/>' + bytes([b]) + b'r="900"/>'
+        assert _refs_max(block) == _refs_max_re(block), b
+
+
+@given(st.lists(st.sampled_from(["<row", ":row", "<ro", "row", "<", ":", "w", "r", "o", "x:row r=", "<rows"]), max_size=40))
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_vectorised_row_tag_count_equals_bytes_count(tokens):
+    from servicestudy._guards import _row_tags_count
+
+    block = "".join(tokens).encode()
+    assert _row_tags_count(block) == block.count(b"<row") + block.count(b":row")
