@@ -266,6 +266,31 @@ def test_bootstrap_intervals(data, method):
     assert vec.table["ci_low"].to_numpy() == pytest.approx(med, rel=1e-10)
 
 
+def test_bootstrap_moments_equal_resampled_rows():
+    """The count-weighted moments give the correlation matrices of the resampled rows; a
+    resample in which a column is constant is NaN (counted as failed), as on the rows."""
+    from servicestudy.drivers import (
+        _boot_corr_features,
+        _boot_corr_from_sums,
+        _corr_batch,
+        _counts_from_draws,
+    )
+
+    rng = np.random.default_rng(3)
+    z = np.column_stack([rng.integers(1, 6, size=(40, 3)), rng.normal(size=40)]).astype(float)
+    z[:, 0] = 3.0
+    z[:2, 0] = [1.0, 5.0]  # column 0 is constant unless row 0 or 1 is drawn
+    idx = rng.integers(0, 40, size=(200, 40))
+    idx[0] = rng.integers(2, 40, size=40)  # rows 2..39 only: column 0 constant
+    direct = _corr_batch(z[idx])
+    counts = _counts_from_draws(idx, 40)
+    viacounts = _boot_corr_from_sums(counts @ _boot_corr_features(z), 40, 4, np.var(z, axis=0) * 40)
+    bad = ~np.isfinite(direct).all(axis=(1, 2))
+    assert bad[0]
+    np.testing.assert_array_equal(bad, ~np.isfinite(viacounts).all(axis=(1, 2)))
+    np.testing.assert_allclose(viacounts[~bad], direct[~bad], rtol=1e-12, atol=1e-14)
+
+
 # --------------------------------------------------------------------------- IPA
 
 

@@ -666,6 +666,40 @@ def _corr_batch(z: np.ndarray) -> np.ndarray:
         return cov / (d[:, :, None] * d[:, None, :])
 
 
+def _counts_from_draws(idx: np.ndarray, n: int) -> np.ndarray:
+    """(B x n) float counts of how often each row is drawn in each row of ``idx``."""
+    counts = np.empty(idx.shape, dtype=float)
+    for b in range(idx.shape[0]):
+        counts[b] = np.bincount(idx[b], minlength=n)
+    return counts
+
+
+def _boot_corr_features(z: np.ndarray) -> np.ndarray:
+    """Per-row features ``[z_j, z_i z_j (i <= j)]`` of the column-centred data: their
+    count-weighted sums are a resample's first and second moments."""
+    zc = z - z.mean(axis=0)
+    iu, ju = np.triu_indices(z.shape[1])
+    return np.column_stack([zc, zc[:, iu] * zc[:, ju]])
+
+
+def _boot_corr_from_sums(sums: np.ndarray, n: int, v: int, var0: np.ndarray) -> np.ndarray:
+    """Stacked correlation matrices (B, v, v) of resamples of n rows from the count-weighted
+    feature sums (see _boot_corr_features): ``C = P - S S'/n``, ``R = cov2cor(C)``. A column
+    that is constant in a resample (its sum of squares below 1e-10 of the data's) gives NaN,
+    like dividing by its zero SD."""
+    bsz = sums.shape[0]
+    iu, ju = np.triu_indices(v)
+    m = sums[:, :v]
+    p = np.empty((bsz, v, v))
+    p[:, iu, ju] = sums[:, v:]
+    p[:, ju, iu] = sums[:, v:]
+    cov = p - m[:, :, None] * m[:, None, :] / n
+    d2 = np.einsum("bii->bi", cov).copy()
+    d2[d2 <= 1e-10 * var0] = np.nan
+    d = np.sqrt(d2)
+    return cov / (d[:, :, None] * d[:, None, :])
+
+
 def _dominance(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """General dominance weights from stacked correlation matrices (B, p+1, p+1), outcome
     last. Returns (weights (B, p), full-model R² (B,))."""
@@ -762,7 +796,9 @@ def relative_importance(
     ``Σ_{S ⊆ P∖{j}} |S|!(p-|S|-1)!/p! [R²(S ∪ {j}) - R²(S)]`` (all ``2^p`` subsets, exact).
     Relative weights: with ``Λ = R_xx^{1/2}`` (symmetric square root), ``β = Λ⁻¹ r_xy`` and
     ``ε_j = Σ_k Λ_jk² β_k²``. Both sum to the full-model R². Bootstrap resamples rows and
-    recomputes the weights for all resamples at once (batched linear algebra).
+    recomputes the weights for all resamples at once: each resample's correlation matrix comes
+    from its multinomial row counts times per-row products of the centred variables (one
+    matrix product per block of resamples), then batched linear algebra.
 
     References
     ----------
@@ -810,13 +846,16 @@ def relative_importance(
     failed = 0
     if n_boot:
         rng = np.random.default_rng(seed)
-        chunk = max(1, min(n_boot, 4_000_000 // (n * z.shape[1])))
+        feats = _boot_corr_features(z)
+        var0 = np.var(z, axis=0) * n
+        chunk = max(1, min(n_boot, 2_500_000 // n))
         res = []
         done = 0
         while done < n_boot:
             bsz = min(chunk, n_boot - done)
-            idx = rng.integers(0, n, size=(bsz, n))
-            rb = _corr_batch(z[idx])
+            # the same draws as indexing rows with rng.integers(0, n, (bsz, n)), as counts
+            counts = _counts_from_draws(rng.integers(0, n, size=(bsz, n)), n)
+            rb = _boot_corr_from_sums((feats.T @ counts.T).T, n, z.shape[1], var0)
             good = np.all(np.isfinite(rb), axis=(1, 2))
             try:
                 wb, _ = func(rb[good])
