@@ -94,6 +94,11 @@ pool <- list(Q = as.vector(t(Q)), U = as.vector(t(U)), m = m, k = k, df_complete
 out <- list(
   R_version = R.version.string,
   MASS_version = as.character(packageVersion("MASS")),
+  jsonlite_version = as.character(packageVersion("jsonlite")),
+  generated_by = "tests/reference/missing.R",
+  calls = c(little_mar = "little(x): em_rowwise(x, tol = 1e-12) then Little's d2 over the missingness patterns (functions defined in this script)",
+            little_mcar = "little(y), the same on the MCAR copy",
+            pool = "Rubin's rules by formula on Q, U (m x k) with df_complete = dfcom"),
   note = "EM and Little's d2 written in this script (row-wise EM, tol 1e-12 on max abs change); Rubin's rules by formula (Barnard-Rubin 1999 df; fmi as mice::pool).",
   little_mar = little(x),
   little_mcar = little(y),
