@@ -25,6 +25,7 @@ from scipy import special, stats
 
 from ._results import Result
 from .errors import DataError
+from .weighting import _weights_vector
 
 __all__ = [
     "AnovaResult",
@@ -866,20 +867,6 @@ class WeightedGroupTestResult(Result):
     n_obs: int
     n_dropped: int
     means: pd.DataFrame = field(repr=False)
-
-
-def _weights_vector(data: pd.DataFrame, weights: Any, func: str) -> np.ndarray:
-    if isinstance(weights, str):
-        _require_columns(data, [weights])
-        w = _numeric(data[weights], weights)
-    else:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != (len(data),):
-            raise DataError(f"{func}: weights must have one value per row", value=w.shape,
-                            expected=f"({len(data)},)")
-    if np.any(w[~np.isnan(w)] < 0):
-        raise DataError(f"{func}: weights must be non-negative", expected="weights >= 0")
-    return w
 
 
 def weighted_group_test(data: pd.DataFrame, outcome: str, group: str, weights: Any) -> WeightedGroupTestResult:
