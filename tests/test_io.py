@@ -401,3 +401,53 @@ def test_write_processed_failure_leaves_no_file(tmp_path: Path, monkeypatch) -> 
     with pytest.raises(RuntimeError):
         write_processed(coded, tmp_path / "out", key="0123456789abcdef-test-key")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+# --- fast paths == the plain row-by-row code (issue 9) ----------------------------------
+
+_CELLS = [None, "", "  ", "\t", float("nan"), 0, 1, 1.0, True, False, "x", " x ", "同意", "NULL", -3.0,
+          pd.Timestamp("2022-01-01").to_pydatetime()]
+
+
+def _table_both_ways(rows, n_header, monkeypatch):
+    import servicestudy.io as sio
+
+    def run():
+        try:
+            headers, df = sio._table_from_rows(Path("t.xlsx"), rows, n_header, 2)
+        except SchemaError as exc:
+            return ("error", str(exc))
+        return headers, df
+
+    fast = run()
+    with monkeypatch.context() as m:
+        m.setattr(sio, "_body_by_columns", lambda *a: None)
+        slow = run()
+    return fast, slow
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_table_by_columns_equals_the_row_loop(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(1, 5))
+    length = int(rng.integers(0, 7))  # rows shorter, as long as and longer than the header
+    n = int(rng.integers(1, 9))
+    blank_share = rng.uniform(0, 1)
+    header = [f"h{j}" if rng.uniform() > 0.2 else "" for j in range(width)]
+    if header[-1] == "":
+        header[-1] = "last"
+
+    def cell():
+        if rng.uniform() < blank_share:
+            return [None, "", "  ", float("nan")][int(rng.integers(0, 4))]
+        return _CELLS[int(rng.integers(0, len(_CELLS)))]
+
+    rows = [header] + [[cell() for _ in range(length)] for _ in range(n)]
+    fast, slow = _table_both_ways(rows, 1, monkeypatch)
+    if slow[0] == "error":
+        assert fast == slow
+        return
+    assert fast[0] == slow[0]
+    pd.testing.assert_frame_equal(fast[1], slow[1], check_column_type=True, check_index_type=True)
+    for a, b in zip(fast[1].to_numpy().ravel(), slow[1].to_numpy().ravel(), strict=True):
+        assert type(a) is type(b)

@@ -217,8 +217,7 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
         name = _pick_sheet(path, names, sheet)
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        return [list(r) for r in rows], name, names
+        return _calamine_rows(wb.get_sheet_by_name(name)), name, names
     except ServicestudyError:
         raise
     except Exception as exc:  # calamine raises its own error types
@@ -247,6 +246,21 @@ def _read_xlsx_rows(path: Path, sheet: str | int | None, fmt: str) -> tuple[list
         errors.append(f"{type(exc).__name__}: {exc}")
     msg = errors[-1].splitlines()[0] if errors else "unknown error"
     raise ReadError(f"cannot read the workbook ({msg})", file=path, expected=f"a valid .{fmt} file")
+
+
+def _calamine_rows(sh: Any) -> list[list[Any]]:
+    """The cells of a calamine sheet from A1, as ``to_python(skip_empty_area=False)`` gives them.
+
+    Rows are converted one at a time and equal strings share one object (a 100,000-row export
+    repeats a few dozen labels millions of times), which halves the peak memory. ``iter_rows``
+    starts at the first used column, so a sheet whose first column is empty is read whole.
+    """
+    start = sh.start
+    if not start or start[1] != 0:
+        return [list(r) for r in sh.to_python(skip_empty_area=False)]
+    memo: dict[str, str] = {}
+    get = memo.setdefault
+    return [[get(v, v) if v.__class__ is str else v for v in r] for r in sh.iter_rows()]
 
 
 def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
@@ -417,6 +431,9 @@ def _table_from_rows(
         if not name:  # e.g. merged header cells: name the column by its letter
             name = f"column {_excel_col(j)}"
         headers.append(name)
+    fast = _body_by_columns(path, rows[n_header:], width, skipped + n_header)
+    if fast is not None:
+        return headers, fast
     body: list[list[Any]] = []
     index: list[int] = []
     for k, r in enumerate(rows[n_header:]):
@@ -435,6 +452,68 @@ def _table_from_rows(
         columns=range(width), dtype=object)
     df.index = pd.Index(index, name="row", dtype="int64")
     return headers, df
+
+
+def _body_by_columns(path: Path, data_rows: list[list[Any]], width: int, first: int) -> pd.DataFrame | None:
+    """The data frame of :func:`_table_from_rows`, built column by column; ``None`` when the rows
+    differ in length (or hold unhashable cells) and the row-by-row loop must do it.
+
+    Blank cells are found once per distinct value of a column instead of once per cell; the
+    result, errors included, is that of the loop (``tests/test_io.py`` compares them).
+    """
+    n = len(data_rows)
+    lengths = set(map(len, data_rows))
+    if n == 0 or len(lengths) != 1:
+        return None
+    (length,) = lengths
+    cols = list(zip(*data_rows, strict=True)) if length else []
+    blanks: list[set[Any]] = []
+    all_blank: list[bool] = []
+    for col in cols:
+        try:
+            uniq = set(col)
+        except TypeError:
+            return None
+        blanks.append({u for u in uniq if _is_blank(u)})  # every NaN object of col is in uniq
+        all_blank.append(len(blanks[-1]) == len(uniq))
+
+    def blank_mask(j: int) -> np.ndarray:
+        b = blanks[j]
+        if not b:
+            return np.zeros(n, dtype=bool)
+        return np.fromiter((v in b for v in cols[j]), dtype=bool, count=n)
+
+    if length > width:  # cells beyond the header: an error unless they are blank
+        beyond = np.zeros(n, dtype=bool)
+        for j in range(width, length):
+            if not all_blank[j]:
+                beyond |= ~blank_mask(j)
+        if beyond.any():
+            k = int(np.argmax(beyond))
+            raise SchemaError(
+                f"the row has {length} cells but the header has {width}",
+                file=path, row=first + k + 1, expected=f"{width} cells per row",
+            )
+    if all(blanks):  # rows whose every cell is blank are skipped
+        empty = np.ones(n, dtype=bool)
+        for j in range(length):
+            empty &= blank_mask(j)
+    else:
+        empty = np.zeros(n, dtype=bool)
+    keep = ~empty
+    if not keep.any():
+        return None
+    arrays = []
+    for j in range(width):
+        arr = np.empty(n, dtype=object)
+        if j < length:
+            b = blanks[j]
+            arr[:] = [None if v in b else v for v in cols[j]] if b else cols[j]
+        arr = arr[keep] if empty.any() else arr
+        arrays.append(arr)
+    df = pd.DataFrame(dict(enumerate(arrays)), columns=range(width), dtype=object)
+    df.index = pd.Index(np.arange(first + 1, first + n + 1)[keep], name="row", dtype="int64")
+    return df
 
 
 def _ragged_csv(path: Path, rows: list[list[Any]], n_header: int, skipped: int = 0) -> None:
