@@ -53,6 +53,30 @@ def test_ols_matches_lm_and_sandwich(ref, data, cov_type):
     assert r.n_dropped == exp["n_dropped"]
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("scale", [1.0, 1e5])
+def test_ols_qr_path_equals_statsmodels(data, weighted, scale):
+    """The one-QR implementation against statsmodels (an independent implementation: pinv),
+    also for a badly scaled predictor (condition number ~1e10: numpy QR fallback)."""
+    import statsmodels.api as sm
+
+    d = data.dropna(subset=["y", *PREDS, "w"]).copy()
+    d[PREDS[0]] = d[PREDS[0]] * scale + 1e3 * scale
+    x = sm.add_constant(d[PREDS].to_numpy(dtype=float))
+    w = d["w"].to_numpy() if weighted else None
+    model = sm.WLS(d["y"].to_numpy(), x, weights=w) if weighted else sm.OLS(d["y"].to_numpy(), x)
+    for cov_type in ["nonrobust", "HC0", "HC1", "HC2", "HC3"]:
+        r = ols(d, "y", PREDS, cov_type=cov_type, weights=w)
+        fit = model.fit() if cov_type == "nonrobust" else model.fit(cov_type=cov_type)
+        np.testing.assert_allclose(r.coefficients["estimate"], fit.params, rtol=1e-9)
+        np.testing.assert_allclose(r.coefficients["std_error"], fit.bse, rtol=1e-9)
+    if not weighted:
+        infl = model.fit().get_influence()
+        np.testing.assert_allclose(r.cooks_distance, infl.cooks_distance[0], rtol=1e-8)
+    assert r.r2 == pytest.approx(fit.rsquared, rel=1e-10)
+    assert r.adj_r2 == pytest.approx(fit.rsquared_adj, rel=1e-10)
+
+
 def test_ols_fit_statistics_and_diagnostics(ref, data):
     exp = ref["ols"]
     r = ols(data, "y", PREDS)

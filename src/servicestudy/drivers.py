@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import linalg, special, stats
 
 from ._results import Result
 from .errors import ConvergenceError, DataError
@@ -103,14 +103,32 @@ def _model_frame(
                 raise DataError(f"weights have length {w_all.size}, data {len(data)} rows",
                                 expected="one weight per row")
         frame["__w__"] = w_all
-    ok = frame.notna().all(axis=1).to_numpy()
+    ok = np.ones(len(frame), dtype=bool)
+    for c in frame.columns:
+        if c != outcome or numeric_outcome:
+            ok &= ~np.isnan(frame[c].to_numpy(dtype=float))
+    if not numeric_outcome:
+        ok &= frame[outcome].notna().to_numpy()
     n_dropped = int((~ok).sum())
-    frame = frame.loc[ok]
+    if n_dropped:
+        frame = frame.loc[ok]
     if weights is not None:
         w = frame.pop("__w__").to_numpy()
         if np.any(w <= 0) or not np.all(np.isfinite(w)):
             raise DataError("weights must be positive and finite", expected="weights > 0")
     return frame, w, n_dropped
+
+
+def _columns(frame: pd.DataFrame, cols: list[str], *, intercept: bool = False) -> np.ndarray:
+    """The columns as a Fortran-ordered float matrix (contiguous columns: fast column
+    reductions and no copy for LAPACK), optionally with a leading column of ones."""
+    j0 = int(intercept)
+    out = np.empty((len(frame), len(cols) + j0), order="F")
+    if intercept:
+        out[:, 0] = 1.0
+    for j, c in enumerate(cols):
+        out[:, j + j0] = frame[c].to_numpy(dtype=float)
+    return out
 
 
 def _check_design(frame: pd.DataFrame, outcome: str, predictors: list[str],
@@ -125,13 +143,19 @@ def _check_design(frame: pd.DataFrame, outcome: str, predictors: list[str],
         if np.ptp(y) == 0:
             raise DataError("outcome is constant", column=outcome,
                             expected="an outcome that varies")
-    x = frame[predictors].to_numpy(dtype=float)
+    x = _columns(frame, predictors)
+    constant = x.max(axis=0) == x.min(axis=0)
     for j, name in enumerate(predictors):
-        if np.ptp(x[:, j]) == 0:
+        if constant[j]:
             raise DataError("predictor is constant", column=name,
                             expected="a predictor that varies")
     xc = x - x.mean(axis=0)
     xc = xc / np.linalg.norm(xc, axis=0)
+    ev = np.linalg.eigvalsh(xc.T @ xc)
+    if ev[0] > 1e-6 * ev[-1]:
+        # well conditioned (singular values of xc are sqrt(ev), all far above the tolerance
+        # below): no need for the SVD
+        return
     _, s, vt = np.linalg.svd(xc, full_matrices=False)
     tol = max(n, p) * np.finfo(float).eps * s[0] * 10
     null = vt[s <= tol]
@@ -167,6 +191,53 @@ def _breusch_pagan(x: np.ndarray, resid: np.ndarray,
     df = x.shape[1] - 1
     return stat, float(stats.chi2.sf(stat, df))
 
+
+def _jarque_bera(e: np.ndarray) -> tuple[float, float]:
+    """Jarque-Bera ``n/6 (S^2 + (K-3)^2/4)`` with the biased moment skewness and kurtosis (as
+    ``scipy.stats.jarque_bera`` and ``tseries::jarque.bera.test``); chi-square(2) p-value."""
+    d = e - e.mean()
+    d2 = d * d
+    m2 = d2.mean()
+    skew = (d2 * d).mean() / m2**1.5
+    kurt = (d2 * d2).mean() / m2**2 - 3.0
+    stat = float(len(e) / 6.0 * (skew**2 + kurt**2 / 4.0))
+    return stat, float(special.chdtrc(2, stat))
+
+
+def _tall_qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Thin QR of a tall full-rank matrix: Householder R (LAPACK geqrf, without forming Q),
+    ``Q = A R^-1`` and one Cholesky re-orthogonalisation step (as in CholeskyQR2), which makes
+    Q orthonormal to rounding for condition numbers up to ~1e8 at a fraction of the cost of
+    forming Householder's Q; numpy's QR otherwise."""
+    k = a.shape[1]
+    r = np.linalg.qr(a, mode="r")
+    eye = np.eye(k)
+    try:
+        if np.linalg.cond(r) > 1e7:
+            raise np.linalg.LinAlgError
+        q = a @ linalg.solve_triangular(r, eye)
+        r2 = np.linalg.cholesky(q.T @ q).T
+        q = q @ linalg.solve_triangular(r2, eye)
+        return q, r2 @ r
+    except np.linalg.LinAlgError:
+        return np.linalg.qr(a)
+
+
+def _breusch_pagan_qr(q: np.ndarray, resid: np.ndarray,
+                      w: np.ndarray | None) -> tuple[float, float]:
+    """:func:`_breusch_pagan` given the Q factor of ``sqrt(w) X``: the fitted values of the
+    weighted regression of u on X are ``Q Q' (sqrt(w) u) / sqrt(w)``."""
+    n = len(resid)
+    e2 = resid**2
+    if w is None:
+        u = e2 - e2.sum() / n
+        fw = q @ (q.T @ u)  # sqrt(w) * fitted
+    else:
+        u = e2 - np.sum(w * e2) / n
+        fw = q @ (q.T @ (u * np.sqrt(w)))
+    stat = float(n * np.sum(fw**2) / np.sum(u**2))
+    df = q.shape[1] - 1
+    return stat, float(special.chdtrc(df, stat))
 
 
 @dataclass(frozen=True)
@@ -275,37 +346,57 @@ def ols(
     Validated against: R ``lm``, ``sandwich::vcovHC`` (HC0-HC3), ``car::vif``,
     ``lmtest::bptest``, ``shapiro.test``, ``cooks.distance`` (tests/test_drivers.py).
     """
-    import statsmodels.api as sm
-
     _check_option(cov_type, "cov_type", "ols", _COV_TYPES)
     predictors = _as_list(predictors)
     frame, w, n_dropped = _model_frame(data, outcome, predictors, weights)
     _check_design(frame, outcome, predictors)
     y = frame[outcome].to_numpy(dtype=float)
-    xm = frame[predictors].to_numpy(dtype=float)
-    x = np.column_stack([np.ones(len(y)), xm])
+    x = _columns(frame, predictors, intercept=True)
+    xm = x[:, 1:]
     terms = ["Intercept", *predictors]
-    model = sm.WLS(y, x, weights=w) if w is not None else sm.OLS(y, x)
-    fit = model.fit()
     n, k = x.shape
+    # one QR of sqrt(w) X serves the coefficients, (X'WX)^-1, leverages, HC covariances,
+    # Breusch-Pagan and Cook's distance (X has full column rank: _check_design)
+    sw = np.sqrt(w) if w is not None else np.ones(n)
+    xw = x * sw[:, None] if w is not None else x
+    yw = y * sw
+    q, rr = _tall_qr(xw)
+    rinv = linalg.solve_triangular(rr, np.eye(k))
+    xtx_inv = rinv @ rinv.T
+    b = rinv @ (q.T @ yw)
+    resid = y - x @ b
+    wresid = resid * sw
+    hat = np.einsum("ij,ij->i", q, q)
+    dfr = float(n - k)
+    ss_res = float(wresid @ wresid)
+    s2 = ss_res / dfr
     if cov_type == "nonrobust":
-        cov = np.asarray(fit.cov_params())
+        cov = s2 * xtx_inv
     else:
-        cov = np.asarray(fit.get_robustcov_results(cov_type=cov_type).cov_params())
-    b = np.asarray(fit.params)
+        omega = wresid**2
+        if cov_type == "HC1":
+            omega = omega * (n / dfr)
+        elif cov_type == "HC2":
+            omega = omega / (1 - hat)
+        elif cov_type == "HC3":
+            omega = omega / (1 - hat) ** 2
+        # (X'WX)^-1 X'W diag(omega) WX (X'WX)^-1 = R^-1 Q' diag(omega) Q R^-T
+        cov = rinv @ (q.T @ (q * omega[:, None])) @ rinv.T
     se = np.sqrt(np.diag(cov))
     t = b / se
-    dfr = float(fit.df_resid)
-    p = 2 * stats.t.sf(np.abs(t), dfr)
-    crit = stats.t.ppf(0.5 + conf_level / 2, dfr)
-    sw = np.sqrt(w) if w is not None else np.ones(n)
-    xw = x * sw[:, None]
-    unscaled = np.linalg.inv(xw.T @ xw)[1:, 1:]
+    # special.stdtr/stdtrit/fdtrc are the functions stats.t.sf/t.ppf/f.sf evaluate
+    p = 2 * special.stdtr(dfr, -np.abs(t))
+    crit = special.stdtrit(dfr, 0.5 + conf_level / 2)
+    unscaled = xtx_inv[1:, 1:]
     d = np.sqrt(np.diag(unscaled))
     rmat = unscaled / np.outer(d, d)
     vif = np.diag(rmat) * np.diag(np.linalg.inv(rmat)) if k > 2 else np.ones(1)
     sdy = _wsd(y, w)
-    beta = np.array([b[j + 1] * _wsd(xm[:, j], w) / sdy for j in range(len(predictors))])
+    if w is None:
+        sdx = np.std(xm, axis=0, ddof=1)
+    else:
+        sdx = np.array([_wsd(xm[:, j], w) for j in range(len(predictors))])
+    beta = b[1:] * sdx / sdy
     coef = pd.DataFrame(
         {
             "estimate": b, "std_error": se, "statistic": t, "pvalue": p,
@@ -315,33 +406,33 @@ def ols(
         },
         index=pd.Index(terms, name="term"),
     )
-    wresid = np.asarray(fit.wresid)
-    bp_lm, bp_p = _breusch_pagan(x, np.asarray(fit.resid), w)
+    bp_lm, bp_p = _breusch_pagan_qr(q, resid, w)
     if 3 <= n <= 5000:
         norm_name = "shapiro_wilk"
         ns, npv = stats.shapiro(wresid)
     else:
         norm_name = "jarque_bera"
-        ns, npv = stats.jarque_bera(wresid)
-    q, _ = np.linalg.qr(xw)
-    hat = np.einsum("ij,ij->i", q, q)
-    s2 = float(np.sum(wresid**2)) / float(fit.df_resid)
+        ns, npv = _jarque_bera(wresid)
     cooks = wresid**2 * hat / (k * s2 * (1 - hat) ** 2)
     thr = 4.0 / n
-    ss_model = float(fit.ess)
-    ss_res = float(fit.ssr)
+    # total sum of squares about the (weighted) mean; the model has an intercept
+    ybar = float(np.sum(w * y) / np.sum(w)) if w is not None else float(y.mean())
+    dev = y - ybar
+    tss = float(np.sum(w * dev * dev)) if w is not None else float(dev @ dev)
+    ss_model = tss - ss_res
+    r2 = 1.0 - ss_res / tss
     df_model = float(k - 1)
     f = (ss_model / df_model) / (ss_res / dfr)
     return OLSResult(
         outcome=outcome, cov_type=cov_type, weighted=w is not None, n_obs=n,
-        n_dropped=n_dropped, df_model=df_model, df_resid=dfr, r2=float(fit.rsquared),
-        adj_r2=float(fit.rsquared_adj), f_statistic=float(f),
-        f_pvalue=float(stats.f.sf(f, df_model, dfr)), sigma=math.sqrt(ss_res / dfr),
+        n_dropped=n_dropped, df_model=df_model, df_resid=dfr, r2=float(r2),
+        adj_r2=float(1.0 - (n - 1) / dfr * (1.0 - r2)), f_statistic=float(f),
+        f_pvalue=float(special.fdtrc(df_model, dfr, f)), sigma=math.sqrt(ss_res / dfr),
         bp_statistic=float(bp_lm), bp_df=df_model, bp_pvalue=float(bp_p),
         normality_test=norm_name, normality_statistic=float(ns), normality_pvalue=float(npv),
         cooks_threshold=thr, n_influential=int((cooks > thr).sum()), coefficients=coef,
         cooks_distance=pd.Series(cooks, index=frame.index, name="cooks_distance"),
-        residuals=pd.Series(np.asarray(fit.resid), index=frame.index, name="residual"),
+        residuals=pd.Series(resid, index=frame.index, name="residual"),
     )
 
 
