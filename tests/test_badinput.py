@@ -72,7 +72,6 @@ class Case:
     stage: str = "read"  # read | code | codebook | output
     cli_extra: Callable[[Path], list[str]] = field(default=lambda tmp: [])
     read_kw: dict[str, Any] = field(default_factory=dict)
-    xfail: str | None = None
 
 
 def _write(name: str, data: bytes) -> Callable[[Path], Path]:
@@ -245,8 +244,7 @@ CASES = [
 def _ids(cases: list[Case]) -> list[Any]:
     out = []
     for c in cases:
-        marks = [pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else []
-        out.append(pytest.param(c, id=c.name, marks=marks))
+        out.append(pytest.param(c, id=c.name))
     return out
 
 

@@ -198,11 +198,6 @@ def test_random_label_tables_code_or_raise_coding_error(columns, n, data) -> Non
     assert not collected.problems
 
 
-def test_fuzz_settings_are_bounded() -> None:
-    assert FUZZ.max_examples == 200
-    assert FUZZ.deadline is None
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _cleanup():
     yield

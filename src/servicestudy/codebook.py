@@ -181,16 +181,8 @@ class Construct:
 
 
 @dataclass(frozen=True)
-class Category:
-    """One category of a categorical variable."""
-
-    code: float
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
-
-    def labels(self) -> tuple[str, ...]:
-        return (self.zh, self.en, *self.aliases)
+class Category(Level):
+    """One category of a categorical variable (same fields as :class:`Level`)."""
 
 
 @dataclass(frozen=True)
