@@ -180,6 +180,16 @@ def test_alpha_fast_path_equals_general_path(bfi, missing):
         pd.testing.assert_frame_equal(pw.items, slow.items, rtol=1e-12)
 
 
+def test_pairwise_complete_fast_path_equals_pairwise_moments(bfi):
+    """Complete data take one centred cross-product; a row of NaN sends the same data through
+    the pairwise-moment path, which must give the same matrices."""
+    _ref, data = bfi
+    x = data[["A1", "A2", "A3", "A4", "A5"]].dropna().to_numpy(dtype=float)
+    xn = np.vstack([x, np.full(x.shape[1], np.nan)])
+    np.testing.assert_allclose(pairwise_cov(x), pairwise_cov(xn), rtol=1e-12)
+    np.testing.assert_allclose(pairwise_cor(x), pairwise_cor(xn), rtol=1e-12)
+
+
 @pytest.mark.parametrize("missing", [False, True])
 def test_as_items_fast_path_equals_column_path(bfi, missing, monkeypatch):
     import servicestudy._matrices as mx

@@ -184,6 +184,11 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     the divisor is ``V1 - V2/V1`` (``sum w - sum w^2 / sum w``), which is ``n - 1`` for unit
     weights.
     """
+    if w is None:
+        total = x.sum(axis=0)
+        if np.all(np.isfinite(total)):  # complete data: one centred cross-product
+            xc = x - total / x.shape[0]
+            return (xc.T @ xc) / (xc.shape[0] - 1)
     xc = _centre(x, w)
     if not np.isnan(xc).any():  # complete data: one cross-product
         if w is None:
@@ -197,6 +202,8 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
 
 def pairwise_cor(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """R's ``cor(x, use = "pairwise")``: each pair standardised by its own pairwise SDs."""
+    if w is None and np.all(np.isfinite(x.sum(axis=0))):  # complete data
+        return cov2cor(pairwise_cov(x))
     xc = _centre(x, w)
     if not np.isnan(xc).any():
         return cov2cor(pairwise_cov(x, w))
