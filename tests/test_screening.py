@@ -420,3 +420,60 @@ def test_psychsyn_two_pairs_is_undefined():
     got = psychsyn(x, 0.6)
     assert got["n_pairs"].iloc[0] == 2
     assert np.isnan(got["cor"].iloc[0])
+
+
+def _near_duplicates_loop(a, ip, when, minutes, max_diff):
+    """The pair-by-pair loop that servicestudy.screening._near_duplicates replaced (issue 9)."""
+    n = a.shape[0]
+    of = np.full(n, -1)
+    if ip is None:
+        return of
+    ips = ip.astype(object).where(ip.notna(), None).to_numpy()
+    t = None
+    if when is not None:
+        t = pd.to_datetime(when, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    groups = {}
+    for i, v in enumerate(ips):
+        if v is not None and str(v).strip():
+            groups.setdefault(str(v).strip(), []).append(i)
+    key = np.where(np.isnan(a), -np.inf, a)
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        if t is not None:
+            rows = sorted(rows, key=lambda r: (np.isnat(t[r]), t[r], r))
+        for pos, i in enumerate(rows):
+            for j in rows[:pos]:
+                if t is not None:
+                    if np.isnat(t[i]) or np.isnat(t[j]):
+                        continue
+                    gap = abs((t[i] - t[j]) / np.timedelta64(1, "s")) / 60
+                    if gap > minutes:
+                        continue
+                if int(np.sum(key[i] != key[j])) <= max_diff:
+                    of[i] = j
+                    break
+    return of
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_near_duplicates_blockwise_equals_the_pair_loop(seed):
+    from servicestudy.screening import _near_duplicates
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 700))
+    k = int(rng.integers(1, 6))
+    a = rng.integers(1, 3, size=(n, k)).astype(float)
+    a[rng.uniform(size=a.shape) < 0.1] = np.nan
+    n_ip = int(rng.integers(1, 6))
+    ip = pd.Series(rng.choice(["10.0.0.1", " 10.0.0.1", "10.0.0.2", "", None, "1.2.3.4", "5.6.7.8"][:n_ip + 2], size=n),
+                   dtype=object)
+    minutes = float(rng.choice([0.5, 1.0, 30.0, 1e9]))
+    max_diff = int(rng.integers(0, 2))
+    start = np.datetime64("2022-01-01T00:00:00")
+    sec = rng.integers(0, 4 * 3600, size=n) if rng.uniform() < 0.5 else rng.integers(0, 120, size=n) * 30
+    when = pd.Series(start + sec.astype("timedelta64[s]"))
+    when[rng.uniform(size=n) < 0.05] = pd.NaT
+    for w in (when, None):
+        np.testing.assert_array_equal(_near_duplicates(a, ip, w, minutes, max_diff),
+                                      _near_duplicates_loop(a, ip, w, minutes, max_diff))

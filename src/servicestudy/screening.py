@@ -460,21 +460,49 @@ def _near_duplicates(
     for rows in groups.values():
         if len(rows) < 2:
             continue
-        if t is not None:
-            rows = sorted(rows, key=lambda r: (np.isnat(t[r]), t[r], r))
-        for pos, i in enumerate(rows):
-            for j in rows[:pos]:
-                if t is not None:
-                    if np.isnat(t[i]) or np.isnat(t[j]):
-                        continue
-                    gap = abs((t[i] - t[j]) / np.timedelta64(1, "s")) / 60
-                    if gap > minutes:
-                        continue
-                diff = int(np.sum(key[i] != key[j]))
-                if diff <= max_diff:
-                    of[i] = j
-                    break
+        r = np.asarray(rows)
+        tr = None
+        if t is not None:  # rows without a time match nothing and are matched by nothing
+            tr = t[r]
+            r, tr = r[~np.isnat(tr)], tr[~np.isnat(tr)]
+            order = np.lexsort((r, tr.view("int64")))  # by time, then by row
+            r, tr = r[order], tr[order]
+        _near_in_group(key, r, tr, minutes, max_diff, of)
     return of
+
+
+def _near_in_group(
+    key: np.ndarray, r: np.ndarray, t: np.ndarray | None, minutes: float, max_diff: int, of: np.ndarray,
+    block: int = 256,
+) -> None:
+    """Near duplicates within one IP group, rows ``r`` in submission order (times ``t``):
+    ``of[r[i]] = r[j]`` for the first earlier ``j`` within ``minutes`` whose answers differ in at
+    most ``max_diff`` items. Blocks of rows are compared with blocks of earlier rows at once;
+    the rows before the time window of a block are never looked at."""
+    g = len(r)
+    k = key[r]
+    one_s = np.timedelta64(1, "s")
+    for b0 in range(0, g, block):
+        b1 = min(b0 + block, g)
+        found = np.full(b1 - b0, -1)
+        c0 = 0
+        if t is not None and b0:
+            near = ~(np.abs((t[b0] - t[:b0]) / one_s) / 60 > minutes)  # monotone in j
+            c0 = int(np.argmax(near)) if near.any() else b0
+        for c in range(c0, b1, block * 4):
+            c1 = min(c + block * 4, b1)
+            todo = np.flatnonzero(found < 0)
+            if not todo.size:
+                break
+            i = b0 + todo
+            ok = np.arange(c, c1)[None, :] < i[:, None]
+            if t is not None:
+                ok &= ~(np.abs((t[i][:, None] - t[c:c1][None, :]) / one_s) / 60 > minutes)
+            ok &= (k[i][:, None, :] != k[c:c1][None, :, :]).sum(axis=2) <= max_diff
+            hit = ok.any(axis=1)
+            found[todo[hit]] = c + np.argmax(ok[hit], axis=1)
+        done = found >= 0
+        of[r[b0:b1][done]] = r[found[done]]
 
 
 def screen(
