@@ -196,3 +196,114 @@ def test_a_repeated_bad_value_is_reported_once_with_its_count() -> None:
     assert len(coded.problems) == 1
     assert coded.problems[0].row == 3
     assert "in 3 rows; the first is shown" in str(coded.problems[0])
+
+
+# --- _multi_from_text: per distinct value == the old per-cell loop (issue 9) ------------
+
+def _multi_from_text_loop(coder, s, cat, lm):
+    """The per-cell loop that coding._multi_from_text replaced (kept to compare with)."""
+    import re
+
+    from servicestudy.codebook import normalize_label
+    from servicestudy.coding import (
+        _FILL,
+        MULTI_SEPARATORS,
+        PLATFORM_MISSING,
+        _as_number,
+        _fmt,
+        _is_na,
+    )
+
+    names = {c: f"{cat.id}__{c:g}" for c in cat.codes}
+    mat = np.full((len(s), len(names)), np.nan)
+    pos = {c: k for k, c in enumerate(cat.codes)}
+    expected = f"options of {cat.id!r} separated by '┋' (one of {_fmt(cat.codes)} or their labels)"
+    for r, (idx, v) in enumerate(s.items()):
+        if _is_na(v):
+            continue
+        if isinstance(v, str) and normalize_label(v) in PLATFORM_MISSING:
+            coder.note(cat.id, "platform missing marker -> NA", 1)
+            continue
+        if not isinstance(v, str) or normalize_label(_FILL.sub("", v)) in lm:
+            parts = [v]
+        else:
+            parts = re.split("|".join(map(re.escape, MULTI_SEPARATORS)), v)
+        row = np.zeros(len(names))
+        ok = True
+        for p in parts:
+            text = _FILL.sub("", p) if isinstance(p, str) else p
+            if isinstance(p, str) and text != p:
+                coder.note(cat.id, "fill-in text dropped", 1)
+            key = normalize_label(text)
+            if not key:
+                continue
+            code = lm.get(key, "?")
+            if code == "?":
+                num = _as_number(text)
+                code = num if num in pos else "?"
+            if code is None:
+                coder.note(cat.id, "missing label -> NA", 1)
+                ok = False
+                break
+            if code == "?":
+                coder.fail(f"unknown option for {cat.id}", column=cat.id, rows=[idx], value=p, expected=expected)
+                coder.note(cat.id, "unknown label -> NA", 1)
+                ok = False
+                break
+            row[pos[code]] = 1.0
+        if ok:
+            mat[r] = row
+            coder.note(cat.id, "label -> code", 1)
+    return {names[c]: pd.Series(mat[:, pos[c]], index=s.index) for c in cat.codes}
+
+
+_MULTI_PARTS = ["派出所服务窗口", "电话", "微信", "Phone", "1", "3", "9", " ", "其他〖亲友〗", "电话〖x〗", "(跳过)", "NULL",
+                "很好", ""]
+_MULTI_CELLS = [None, float("nan"), "", "  ", 1, 2.0, True, 9, 3.5, "(空)"]
+
+
+@pytest.mark.parametrize("errors", ["collect", "raise"])
+@pytest.mark.parametrize("seed", range(25))
+def test_multi_select_by_distinct_value_equals_the_cell_loop(seed, errors):
+    from servicestudy.coding import _Coder, _multi_from_text
+
+    cb = load_codebook("k_station")
+    cat = cb.categoricals["channels_known"]
+    rng = np.random.default_rng(seed)
+    pool = []
+    for _ in range(12):
+        if rng.uniform() < 0.3:
+            pool.append(_MULTI_CELLS[int(rng.integers(len(_MULTI_CELLS)))])
+        else:
+            parts = rng.choice(_MULTI_PARTS, size=int(rng.integers(1, 4)))
+            sep = "┋" if rng.uniform() < 0.9 else "|"
+            pool.append(sep.join(parts))
+    n = int(rng.integers(1, 80))
+    s = pd.Series([pool[int(i)] for i in rng.integers(0, len(pool), size=n)], index=np.arange(2, n + 2), dtype=object)
+    raw = RawExport(data=pd.DataFrame({"channels_known": s}), file="w.xlsx", sha256="", platform="wenjuanxing",
+                    encoding=None, matched={}, unmatched=(), missing=())
+    results = []
+    for fn in (_multi_from_text, _multi_from_text_loop):
+        coder = _Coder(raw, cb, errors)
+        try:
+            out = fn(coder, s, cat, cat.label_map())
+        except CodingError as exc:
+            results.append(("raised", str(exc), list(coder.audit.items())))
+            continue
+        results.append((pd.DataFrame(out), list(coder.audit.items()), [str(p) for p in coder.problems]))
+    new, old = results
+    if isinstance(old[0], str):
+        assert new == old
+        return
+    pd.testing.assert_frame_equal(new[0], old[0])
+    assert new[1:] == old[1:]
+
+
+def test_durations_parsed_once_per_text_equal_parse_duration():
+    from servicestudy.coding import _durations
+
+    cells = ["125秒", "125秒", "2分5秒", None, float("nan"), 30, 30.0, True, "NULL", " 7 ", "1小时2分", "", "x", "125秒"]
+    got = _durations(pd.Series(cells, dtype=object))
+    want = [parse_duration(v) for v in cells]
+    assert np.array_equal(np.array(got), np.array(want), equal_nan=True)
+    assert [type(v) for v in got] == [type(v) for v in want]

@@ -136,6 +136,21 @@ def parse_duration(value: Any) -> float:
     return h * 3600 + mi * 60 + se
 
 
+def _durations(s: pd.Series) -> list[float]:
+    """``[parse_duration(v) for v in s]``, each distinct text parsed once."""
+    memo: dict[str, float] = {}
+    out = []
+    for v in s:
+        if v.__class__ is str:
+            d = memo.get(v)
+            if d is None:
+                d = memo[v] = parse_duration(v)
+            out.append(d)
+        else:
+            out.append(parse_duration(v))
+    return out
+
+
 def _as_number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
@@ -365,7 +380,7 @@ def code_responses(raw: Any, codebook: Codebook, *, lang: str = "en", errors: st
             continue
         s = src[m.id]
         if m.role == "duration":
-            cols[m.id] = pd.Series([parse_duration(v) for v in s], index=s.index, dtype="float64")
+            cols[m.id] = pd.Series(_durations(s), index=s.index, dtype="float64")
         elif m.role == "respondent_id":
             num = pd.to_numeric(s.astype(object), errors="coerce").astype("float64")
             if num.notna().sum() != s.notna().sum():  # not all numbers: keep the text ids
@@ -456,22 +471,23 @@ def _multi_from_text(coder: _Coder, s: pd.Series, cat: Categorical, lm: Mapping[
     mat = np.full((len(s), len(names)), np.nan)
     pos = {c: k for k, c in enumerate(cat.codes)}
     expected = f"options of {cat.id!r} separated by '┋' (one of {_fmt(cat.codes)} or their labels)"
-    for r, (idx, v) in enumerate(s.items()):
+
+    def one(v: Any) -> tuple[tuple[tuple[str, Any], ...], np.ndarray | None]:
+        """What a cell holding ``v`` does: audit notes and failures in order, and its 0/1 row."""
         if _is_na(v):
-            continue
+            return (), None
         if isinstance(v, str) and normalize_label(v) in PLATFORM_MISSING:
-            coder.note(cat.id, "platform missing marker -> NA", 1)
-            continue
+            return (("note", "platform missing marker -> NA"),), None
         if not isinstance(v, str) or normalize_label(_FILL.sub("", v)) in lm:
             parts = [v]  # a single option (whose label may itself contain a separator)
         else:
             parts = re.split("|".join(map(re.escape, MULTI_SEPARATORS)), v)
         row = np.zeros(len(names))
-        ok = True
+        acts: list[tuple[str, Any]] = []
         for p in parts:
             text = _FILL.sub("", p) if isinstance(p, str) else p
             if isinstance(p, str) and text != p:
-                coder.note(cat.id, "fill-in text dropped", 1)
+                acts.append(("note", "fill-in text dropped"))
             key = normalize_label(text)
             if not key:
                 continue
@@ -480,16 +496,31 @@ def _multi_from_text(coder: _Coder, s: pd.Series, cat: Categorical, lm: Mapping[
                 num = _as_number(text)
                 code = num if num in pos else "?"
             if code is None:
-                coder.note(cat.id, "missing label -> NA", 1)
-                ok = False
-                break
+                acts.append(("note", "missing label -> NA"))
+                return tuple(acts), None
             if code == "?":
-                coder.fail(f"unknown option for {cat.id}", column=cat.id, rows=[idx], value=p, expected=expected)
-                coder.note(cat.id, "unknown label -> NA", 1)
-                ok = False
-                break
+                acts += [("fail", p), ("note", "unknown label -> NA")]
+                return tuple(acts), None
             row[pos[code]] = 1.0
-        if ok:
+        acts.append(("note", "label -> code"))
+        return tuple(acts), row
+
+    # a column repeats a few answers many times: each distinct text is worked out once, and
+    # its notes and failures are replayed row by row (same audit order, same errors)
+    cache: dict[str, tuple[tuple[tuple[str, Any], ...], np.ndarray | None]] = {}
+    for r, (idx, v) in enumerate(s.items()):
+        if v.__class__ is str:
+            res = cache.get(v)
+            if res is None:
+                res = cache[v] = one(v)
+        else:
+            res = one(v)
+        acts, row = res
+        for kind, arg in acts:
+            if kind == "note":
+                coder.note(cat.id, arg, 1)
+            else:
+                coder.fail(f"unknown option for {cat.id}", column=cat.id, rows=[idx], value=arg, expected=expected)
+        if row is not None:
             mat[r] = row
-            coder.note(cat.id, "label -> code", 1)
     return {names[c]: pd.Series(mat[:, pos[c]], index=s.index) for c in cat.codes}
