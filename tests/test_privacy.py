@@ -401,3 +401,20 @@ def test_pseudonyms_are_stable_and_distinct(ids):
     texts = {str(v).strip() for v in ids}
     assert a.nunique() == len(texts)
     assert all(p.startswith("R-") and len(p) == 14 for p in a)
+
+
+def test_scrub_masks_repeated_texts_as_cell_by_cell_masking():
+    """scrub scans each distinct text once; texts and counts equal masking every cell (issue 9)."""
+    from collections import Counter
+
+    from servicestudy.privacy import mask_identifiers
+
+    texts = ["请联系13812345678", "很好", "邮箱 a@b.com 或 13812345678", "很好", None, "请联系13812345678", "",
+             "我叫王小明", "请联系13812345678"]
+    df = pd.DataFrame({"resp_id": range(1, len(texts) + 1), "suggestion": pd.Series(texts, dtype=object)})
+    clean, rep = scrub(df, load_codebook("k_station"), key="0123456789abcdef-demo")
+    want_counts: Counter = Counter()
+    want = [mask_identifiers(v, counts=want_counts) if isinstance(v, str) else v for v in texts]
+    assert [None if v is None or v != v else v for v in clean["suggestion"]] == want
+    assert rep["masked"] == dict(sorted(want_counts.items()))
+    assert rep["masked_cells"] == {"suggestion": sum(a != b for a, b in zip(texts, want, strict=True))}

@@ -93,8 +93,8 @@ def neutralize(df: pd.DataFrame) -> pd.DataFrame:
             new = [neutralize_value(c) for c in cats]
             if list(new) != list(cats):
                 out[name] = col.cat.rename_categories(new)
-        elif _is_text_column(col) and any(
-            isinstance(v, str) and v.startswith(DANGEROUS_PREFIXES) for v in col
+        elif _is_text_column(col) and any(  # distinct values: answers repeat
+            isinstance(v, str) and v.startswith(DANGEROUS_PREFIXES) for v in col.unique()
         ):
             out[name] = col.map(neutralize_value)
     if out.columns.has_duplicates:

@@ -60,7 +60,6 @@ authentication* (RFC 2104).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import math
@@ -492,7 +491,7 @@ def pseudonymize(
             out.append(None)
             continue
         if text not in cache:
-            digest = hmac.new(k, text.encode("utf-8"), hashlib.sha256).hexdigest()
+            digest = hmac.digest(k, text.encode("utf-8"), "sha256").hex()  # = hmac.new(...).hexdigest()
             cache[text] = prefix + digest[:length]
         out.append(cache[text])
     if len(set(cache.values())) < len(cache):
@@ -624,13 +623,27 @@ def scrub(
 
     counts: Counter[str] = Counter()
     masked_cells: dict[str, int] = {}
+    memo: dict[str, tuple[str, Counter[str]]] = {}
+
+    def mask(v: Any) -> Any:
+        """mask_identifiers(v, counts=counts), each distinct text scanned once."""
+        if not isinstance(v, str):
+            return v
+        hit = memo.get(v)
+        if hit is None:
+            found: Counter[str] = Counter()
+            hit = memo[v] = (mask_identifiers(v, counts=found), found)
+        if hit[1]:
+            counts.update(hit[1])
+        return hit[0]
+
     for j, c in enumerate(out.columns):
         if c == id_col:
             continue
         col = out.iloc[:, j]
         if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
             continue
-        new = col.map(lambda v: mask_identifiers(v, counts=counts) if isinstance(v, str) else v)
+        new = col.map(mask)
         changed = int((new.fillna("") != col.fillna("")).sum()) if len(col) else 0
         if changed:
             out.iloc[:, j] = new
