@@ -271,3 +271,41 @@ def test_wishart_correlations_have_the_distribution_of_normal_sample_correlation
     se = np.sqrt(top_w.var() / b + top_d.var() / b)
     assert abs(top_w.mean() - top_d.mean()) < 4 * se
     np.testing.assert_allclose(np.einsum("bii->bi", w), 1.0)
+
+
+def test_batched_one_factor_minres_equals_single_fits(bfi):
+    """The batched Newton fit of the replicates equals the (tight) single fits wherever it
+    reports success, on simulated (null) and structured correlation matrices; the rest go to
+    the single fits."""
+    from servicestudy.factor import (
+        _fa1_minres_values_batch,
+        _fa1_replicates,
+        _fa1_values,
+        _normal_sample_correlations,
+    )
+
+    ref, data = bfi
+    rng = np.random.default_rng(7)
+    structured = pairwise_cor(data[ref["all_items"]["items"]].to_numpy(dtype=float))
+    stacks = [_normal_sample_correlations(rng, 40, n, p) for n, p in [(60, 6), (500, 20), (5000, 12)]]
+    stacks.append(structured[None])
+    n_ok = 0
+    for rs in stacks:
+        ev, ok = _fa1_minres_values_batch(rs)
+        n_ok += int(ok.sum())
+        for b in np.nonzero(ok)[0]:
+            np.testing.assert_allclose(ev[b], _fa1_values(rs[b], "minres"), atol=1e-6)
+        both = _fa1_replicates(rs, "minres")
+        for b in np.nonzero(~ok)[0]:
+            np.testing.assert_array_equal(both[b], _fa1_values(rs[b], "minres", tight=False))
+    assert n_ok >= 100
+    assert _fa1_minres_values_batch(structured[None])[1][0]
+
+
+def test_resample_draws_column_by_column_equal_one_draw():
+    # parallel_analysis draws a (p, n) index matrix per replicate; it is the stream that
+    # drawing n indices per column gives (so results do not depend on the blocking)
+    a = np.random.default_rng(4).integers(0, 997, size=(6, 997))
+    rng = np.random.default_rng(4)
+    b = np.array([rng.integers(0, 997, size=997) for _ in range(6)])
+    np.testing.assert_array_equal(a, b)

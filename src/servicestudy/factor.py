@@ -623,6 +623,116 @@ def _fa1_values(r: np.ndarray, method: str, tight: bool = True) -> np.ndarray:
     return np.linalg.eigvalsh(s)[::-1]
 
 
+def _fa1_minres_values_batch(
+    rs: np.ndarray, tol: float = 1e-12, max_iter: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fa1_values` (minres, one factor) for a stack of correlation matrices at once.
+
+    With h = 1 - psi the communalities, the ULS objective is the sum of squares of all but the
+    leading eigenvalue of ``S = R - I + diag(h)`` and its gradient is ``2 (h - phi(h))``, where
+    ``phi(h) = lambda_1 v_1^2`` are the squared loadings of the leading eigenpair. A monotone
+    descent from the SMCs (the optimiser's start) alternates two steps, vectorised over the
+    stack with stacked eigh: Newton on ``h - phi(h) = 0`` with the exact Jacobian
+    ``J = (v_1^2)(v_1^2)' + 2 lambda_1 diag(v_1) [sum_{k>1} v_k v_k' / (lambda_1 - lambda_k)]
+    diag(v_1)`` (the Hessian is ``2 (I - J)``), halved until the objective decreases, and,
+    where the Hessian is not positive definite or halving fails, the principal-axes step
+    ``h <- phi(h)`` (alternating least squares, which never increases the objective).
+    Returns the eigenvalues (descending, shape (B, p)) and a mask of the matrices whose fit
+    is an interior local minimum with ``max |h - phi(h)| < tol``; the others must be fitted
+    by :func:`_fa1_values`.
+    """
+    bsz, p, _ = rs.shape
+    eye = np.eye(p)
+    idx = np.arange(p)
+    hi = 1.0 - _PSI_LOWER
+    try:
+        h = 1.0 - 1.0 / np.einsum("bii->bi", np.linalg.inv(rs))
+    except np.linalg.LinAlgError:
+        return np.full((bsz, p), np.nan), np.zeros(bsz, dtype=bool)
+    h = np.clip(h, 0.0, 1.0)
+
+    def evaluate(sel: np.ndarray, hh: np.ndarray):
+        ss = rs[sel]
+        ss[:, idx, idx] = hh
+        vals, vecs = np.linalg.eigh(ss)
+        lam1, v1 = vals[:, -1], vecs[:, :, -1]
+        obj = np.sum(vals[:, :-1] ** 2, axis=1) + np.minimum(lam1, 0.0) ** 2
+        return obj, lam1[:, None] * v1**2, vals, vecs
+
+    def hessian(vals: np.ndarray, vecs: np.ndarray) -> np.ndarray:
+        """I - J (half the Hessian of the objective in h)."""
+        lam1, v1 = vals[:, -1], vecs[:, :, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_gap = 1.0 / (lam1[:, None] - vals[:, :-1])
+            m = np.einsum("bik,bk,bjk->bij", vecs[:, :, :-1], inv_gap, vecs[:, :, :-1])
+            v2 = v1**2
+            jac = v2[:, :, None] * v2[:, None, :] + 2.0 * lam1[:, None, None] * (
+                v1[:, :, None] * m * v1[:, None, :]
+            )
+        return eye - jac
+
+    everyone = np.arange(bsz)
+    obj, phi, vals, vecs = evaluate(everyone, h)
+    failed = np.zeros(bsz, dtype=bool)
+    for _ in range(max_iter):
+        # a communality at a bound (0, or a Heywood case) is left to the bounded optimiser
+        failed |= ~np.isfinite(obj) | np.any((phi <= 0.0) | (phi >= hi), axis=1)
+        act = np.nonzero(~failed & (np.max(np.abs(h - phi), axis=1) >= tol))[0]
+        if act.size == 0:
+            break
+        ha, fa = h[act], h[act] - phi[act]
+        hess = hessian(vals[act], vecs[act])
+        good = np.all(np.isfinite(hess), axis=(1, 2))
+        hess[~good] = eye
+        good &= np.linalg.eigvalsh(hess)[:, 0] > 1e-12
+        step = np.linalg.solve(hess, -fa[:, :, None])[:, :, 0]
+        todo = np.nonzero(good)[0]
+        pa = np.ones(act.size, dtype=bool)  # principal-axes step unless Newton succeeds
+        t = 1.0
+        for _half in range(5):
+            if todo.size == 0:
+                break
+            cand = np.clip(ha[todo] + t * step[todo], 0.0, 1.0)
+            c_obj, c_phi, c_vals, c_vecs = evaluate(act[todo], cand)
+            better = c_obj <= obj[act[todo]]
+            sel = act[todo[better]]
+            h[sel], obj[sel], phi[sel], vals[sel], vecs[sel] = (
+                cand[better], c_obj[better], c_phi[better], c_vals[better], c_vecs[better]
+            )
+            pa[todo[better]] = False
+            todo = todo[~better]
+            t /= 2.0
+        if pa.any():
+            sel = act[pa]
+            h[sel] = np.clip(phi[sel], 0.0, 1.0)
+            obj[sel], phi[sel], vals[sel], vecs[sel] = evaluate(sel, h[sel])
+    f = h - phi
+    ok = ~failed & np.isfinite(f).all(axis=1) & (np.max(np.abs(f), axis=1) < tol)
+    ok &= (vals[:, -1] > 0) & (h > 0).all(axis=1) & (h < hi).all(axis=1)
+    hess = hessian(vals, vecs)
+    ok &= np.all(np.isfinite(hess), axis=(1, 2))
+    hess[~ok] = eye
+    ok &= np.linalg.eigvalsh(hess)[:, 0] > 0
+    # as _fa1_values: R with the communalities of the loadings at the fitted psi on the diagonal
+    s = rs.copy()
+    s[:, idx, idx] = phi
+    return np.linalg.eigvalsh(s)[:, ::-1], ok
+
+
+def _fa1_replicates(rs: np.ndarray, method: str) -> np.ndarray:
+    """One-factor eigenvalues of replicate correlation matrices (they only feed means and
+    quantiles). minres: the batched Newton fit, to 1e-12 in the gradient; replicates it does
+    not settle (a bound active, several close leading eigenvalues) and other methods are
+    fitted one by one to R's optim accuracy."""
+    if method == "minres":
+        out, ok = _fa1_minres_values_batch(rs)
+    else:
+        out, ok = np.empty(rs.shape[:2]), np.zeros(rs.shape[0], dtype=bool)
+    for b in np.nonzero(~ok)[0]:
+        out[b] = _fa1_values(rs[b], method, tight=False)
+    return out
+
+
 def _normal_sample_correlations(rng: np.random.Generator, n_iter: int, n: int, p: int) -> np.ndarray:
     """Correlation matrices of ``n_iter`` samples of n rows of p independent standard normals.
 
@@ -731,22 +841,22 @@ def parallel_analysis(
     # directly from their Wishart distribution (O(p^2) per replicate instead of O(n p^2))
     sim_r = _normal_sample_correlations(rng, n_iter, n, p)
     sim_pc = np.linalg.eigvalsh(sim_r)[:, ::-1]
-    # replicates are fitted to R's optim accuracy (they only feed means and quantiles)
-    sim_fa = np.array([_fa1_values(c, method, tight=False) for c in sim_r])
-    # resampled data: each column drawn with replacement independently
-    res_pc = np.empty((n_iter, p))
-    res_fa = np.empty((n_iter, p))
+    # resampled data: each column drawn with replacement independently (one draw of p x n
+    # indices per replicate: the same stream as drawing column by column)
+    res_r = np.empty((n_iter, p, p))
     xf = np.asfortranarray(x)  # gather column by column from contiguous memory
     xs = np.empty((n, p), order="F")
     for b in range(n_iter):
         while True:
+            idx = rng.integers(0, n, size=(p, n))
             for j in range(p):
-                np.take(xf[:, j], rng.integers(0, n, size=n), out=xs[:, j])
+                np.take(xf[:, j], idx[j], out=xs[:, j])
             c = pairwise_cor(xs)
             if np.all(np.isfinite(c)):
                 break
-        res_pc[b] = np.linalg.eigvalsh(c)[::-1]
-        res_fa[b] = _fa1_values(c, method, tight=False)
+        res_r[b] = c
+    res_pc = np.linalg.eigvalsh(res_r)[:, ::-1]
+    sim_fa, res_fa = np.split(_fa1_replicates(np.concatenate([sim_r, res_r]), method), 2)
     table = pd.DataFrame(
         {
             "observed_pc": pc_obs,
