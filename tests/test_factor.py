@@ -309,3 +309,18 @@ def test_resample_draws_column_by_column_equal_one_draw():
     rng = np.random.default_rng(4)
     b = np.array([rng.integers(0, 997, size=997) for _ in range(6)])
     np.testing.assert_array_equal(a, b)
+
+
+def test_parallel_analysis_gather_dtype_does_not_change_results(bfi):
+    """Resamples are gathered from int8 codes, exact float32 values or float64 values; the
+    correlations are invariant to the shift and scale used to reach each path."""
+    from servicestudy.factor import _compact_columns
+
+    ref, data = bfi
+    x = data[ref["all_items"]["items"][:8]].dropna().astype(float)
+    assert _compact_columns(x.to_numpy()).dtype == np.int8
+    assert _compact_columns((x + 0.5).to_numpy()).dtype == np.float32
+    assert _compact_columns((x * 1.1).to_numpy()).dtype == np.float64
+    runs = [parallel_analysis(v, n_iter=10, seed=3).eigenvalues for v in (x, x + 0.5, x * 1.1)]
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0], other, rtol=1e-9)

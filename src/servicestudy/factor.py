@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._matrices import as_items, check_corr_usable, check_option, cor_smooth, pairwise_cor, smc
+from ._matrices import (
+    as_items,
+    check_corr_usable,
+    check_option,
+    cor_smooth,
+    cov2cor,
+    pairwise_cor,
+    smc,
+)
 from ._results import Result
 from .errors import ConvergenceError, DataError
 
@@ -719,6 +727,24 @@ def _fa1_minres_values_batch(
     return np.linalg.eigvalsh(s)[:, ::-1], ok
 
 
+def _compact_columns(x: np.ndarray) -> np.ndarray:
+    """x in Fortran order in the smallest dtype that holds every value exactly (int8 for
+    response codes, else float32, else float64): random gathers from it are cache-friendlier,
+    and converting back to float64 gives exactly the original values."""
+    finite = x[np.isfinite(x)]
+    if (
+        finite.size == x.size
+        and np.all(finite == np.round(finite))
+        and finite.min() >= -128
+        and finite.max() <= 127
+    ):
+        return np.asfortranarray(x.astype(np.int8))
+    x32 = x.astype(np.float32)
+    if np.array_equal(x32, x, equal_nan=True):
+        return np.asfortranarray(x32)
+    return np.asfortranarray(x)
+
+
 def _fa1_replicates(rs: np.ndarray, method: str) -> np.ndarray:
     """One-factor eigenvalues of replicate correlation matrices (they only feed means and
     quantiles). minres: the batched Newton fit, to 1e-12 in the gradient; replicates it does
@@ -841,17 +867,20 @@ def parallel_analysis(
     # directly from their Wishart distribution (O(p^2) per replicate instead of O(n p^2))
     sim_r = _normal_sample_correlations(rng, n_iter, n, p)
     sim_pc = np.linalg.eigvalsh(sim_r)[:, ::-1]
-    # resampled data: each column drawn with replacement independently (one draw of p x n
-    # indices per replicate: the same stream as drawing column by column)
+    # resampled data: each column drawn with replacement independently
     res_r = np.empty((n_iter, p, p))
-    xf = np.asfortranarray(x)  # gather column by column from contiguous memory
-    xs = np.empty((n, p), order="F")
+    xf = _compact_columns(x)  # gather column by column from small, contiguous memory
+    xs = np.empty((n, p), order="F", dtype=xf.dtype)
     for b in range(n_iter):
         while True:
-            idx = rng.integers(0, n, size=(p, n))
             for j in range(p):
-                np.take(xf[:, j], idx[j], out=xs[:, j])
-            c = pairwise_cor(xs)
+                # indices are in range: mode="clip" only skips the bounds check
+                np.take(xf[:, j], rng.integers(0, n, size=n), out=xs[:, j], mode="clip")
+            if xs.dtype == np.int8:  # complete integer codes: exact sums, one centring pass
+                xc = xs - xs.sum(axis=0, dtype=np.float64) / n
+                c = cov2cor(xc.T @ xc)
+            else:
+                c = pairwise_cor(xs.astype(float))
             if np.all(np.isfinite(c)):
                 break
         res_r[b] = c
