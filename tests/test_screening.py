@@ -477,3 +477,26 @@ def test_near_duplicates_blockwise_equals_the_pair_loop(seed):
     for w in (when, None):
         np.testing.assert_array_equal(_near_duplicates(a, ip, w, minutes, max_diff),
                                       _near_duplicates_loop(a, ip, w, minutes, max_diff))
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 6, 7, 8, 9, 15])
+@pytest.mark.parametrize("kind", ["likert", "normal"])
+def test_row_correlations_at_once_equal_row_by_row_bit_for_bit(width, kind):
+    """_row_cor_rows gives exactly (==) what _row_cor gives row by row (issue 9)."""
+    from servicestudy.screening import _row_cor, _row_cor_rows
+
+    rng = np.random.default_rng(width)
+    n = 20_000
+    if kind == "likert":
+        a = rng.integers(1, 6, size=(n, width)).astype(float)
+        b = np.clip(a + rng.integers(-1, 2, size=(n, width)), 1, 5)
+    else:
+        scale = rng.choice([1e-3, 1.0, 1e3], size=(n, 1))
+        a = rng.normal(size=(n, width)) * scale + rng.integers(1, 6, size=(n, width))
+        b = a + rng.normal(size=(n, width))
+    a[rng.uniform(size=a.shape) < 0.15] = np.nan
+    b[rng.uniform(size=b.shape) < 0.15] = np.nan
+    got = _row_cor_rows(a, b)
+    want = np.array([_row_cor(a[i], b[i]) for i in range(n)])
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), (np.flatnonzero(~same)[:5], got[~same][:3], want[~same][:3])
