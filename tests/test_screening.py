@@ -500,3 +500,18 @@ def test_row_correlations_at_once_equal_row_by_row_bit_for_bit(width, kind):
     want = np.array([_row_cor(a[i], b[i]) for i in range(n)])
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     assert same.all(), (np.flatnonzero(~same)[:5], got[~same][:3], want[~same][:3])
+
+
+@pytest.mark.parametrize("k", [1, 3, 30, 64, 65, 70])
+def test_pattern_rows_group_like_np_unique(k):
+    from servicestudy.screening import _pattern_rows
+
+    rng = np.random.default_rng(k)
+    obs = rng.uniform(size=(3000, k)) < rng.choice([0.5, 0.97], size=(3000, 1))
+    patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
+    want = [np.flatnonzero(inverse.ravel() == p) for p in range(len(patterns))]
+    got = _pattern_rows(obs)
+    assert len(got) == len(want)
+    for g, w, pat in zip(got, want, patterns, strict=True):
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(obs[g[0]], pat)
