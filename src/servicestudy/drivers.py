@@ -104,11 +104,13 @@ def _model_frame(
                                 expected="one weight per row")
         frame["__w__"] = w_all
     ok = np.ones(len(frame), dtype=bool)
-    for c in frame.columns:
+    for c, v in cols.items():
         if c != outcome or numeric_outcome:
-            ok &= ~np.isnan(frame[c].to_numpy(dtype=float))
+            ok &= ~np.isnan(v)
     if not numeric_outcome:
         ok &= frame[outcome].notna().to_numpy()
+    if weights is not None:
+        ok &= ~np.isnan(w_all)
     n_dropped = int((~ok).sum())
     if n_dropped:
         frame = frame.loc[ok]
@@ -132,8 +134,9 @@ def _columns(frame: pd.DataFrame, cols: list[str], *, intercept: bool = False) -
 
 
 def _check_design(frame: pd.DataFrame, outcome: str, predictors: list[str],
-                  *, check_outcome: bool = True) -> None:
-    """Constant outcome/predictors and perfect collinearity, with names."""
+                  *, check_outcome: bool = True, x: np.ndarray | None = None) -> None:
+    """Constant outcome/predictors and perfect collinearity, with names (``x``: the predictor
+    columns as a matrix when the caller already has it)."""
     n, p = len(frame), len(predictors)
     if n <= p + 1:
         raise DataError(f"{n} complete rows for {p} predictors",
@@ -143,7 +146,8 @@ def _check_design(frame: pd.DataFrame, outcome: str, predictors: list[str],
         if np.ptp(y) == 0:
             raise DataError("outcome is constant", column=outcome,
                             expected="an outcome that varies")
-    x = _columns(frame, predictors)
+    if x is None:
+        x = _columns(frame, predictors)
     constant = x.max(axis=0) == x.min(axis=0)
     for j, name in enumerate(predictors):
         if constant[j]:
@@ -349,10 +353,10 @@ def ols(
     _check_option(cov_type, "cov_type", "ols", _COV_TYPES)
     predictors = _as_list(predictors)
     frame, w, n_dropped = _model_frame(data, outcome, predictors, weights)
-    _check_design(frame, outcome, predictors)
     y = frame[outcome].to_numpy(dtype=float)
     x = _columns(frame, predictors, intercept=True)
     xm = x[:, 1:]
+    _check_design(frame, outcome, predictors, x=xm)
     terms = ["Intercept", *predictors]
     n, k = x.shape
     # one QR of sqrt(w) X serves the coefficients, (X'WX)^-1, leverages, HC covariances,
