@@ -451,3 +451,25 @@ def test_table_by_columns_equals_the_row_loop(seed, monkeypatch):
     pd.testing.assert_frame_equal(fast[1], slow[1], check_column_type=True, check_index_type=True)
     for a, b in zip(fast[1].to_numpy().ravel(), slow[1].to_numpy().ravel(), strict=True):
         assert type(a) is type(b)
+
+
+def test_floats_formatted_once_per_value_give_the_same_csv_bytes():
+    """write_processed formats float columns per distinct value; to_csv writes the same bytes."""
+    from servicestudy.io import _floats_as_text
+
+    rng = np.random.default_rng(3)
+    n = 500
+    special = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-300, 1 / 3, 1e22, 5.0, 123456789.123, -2.5])
+    df = pd.DataFrame({
+        "a": rng.choice(special, size=n),
+        "b": rng.integers(1, 6, size=n).astype(float),
+        "t": pd.Series(rng.choice(["x", "y, z", None, "=1"], size=n), dtype="str"),
+        "i": rng.integers(0, 9, size=n),
+        "c": pd.Categorical(rng.choice(["lo", "hi"], size=n)),
+        "f32": rng.normal(size=n).astype("float32"),
+        "F": pd.array(rng.choice([1.5, None], size=n), dtype="Float64"),
+    }, index=pd.Index(np.arange(2, n + 2), name="row"))
+    df.insert(2, "a2", df["a"] * -1)
+    want = df.to_csv(lineterminator="\r\n")
+    assert _floats_as_text(df).to_csv(lineterminator="\r\n") == want
+    assert df["a"].dtype == np.float64  # the input is not modified

@@ -825,6 +825,25 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
+def _floats_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its float64 columns replaced by the text ``to_csv`` writes for them (numpy's
+    ``str`` of each value, ``""`` for NaN), formatted once per distinct value instead of once
+    per cell; ``to_csv`` of the result gives the same bytes (``tests/test_io.py``)."""
+    out = None
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if col.dtype != np.dtype("float64"):
+            continue
+        x = col.to_numpy()
+        bits, inverse = np.unique(x.view(np.int64), return_inverse=True)  # -0.0 apart from 0.0
+        text = bits.view(np.float64).astype(str).astype(object)[inverse.ravel()]
+        text[np.isnan(x)] = ""
+        if out is None:
+            out = df.copy(deep=False)
+        out.isetitem(j, pd.Series(text, index=df.index, dtype=object))
+    return df if out is None else out
+
+
 def write_processed(
     coded: Any,
     out_dir: str | Path,
@@ -891,7 +910,7 @@ def write_processed(
         raise OutputError(f"cannot write Parquet ({type(exc).__name__}: {exc})", file=paths["parquet"]) from None
     # CRLF (RFC 4180): the csv writer then quotes cells holding a bare CR, which Excel would
     # otherwise take as a row break (and run a formula after it); issue 8
-    payload["csv"] = neutralize(data).to_csv(lineterminator="\r\n").encode("utf-8-sig")
+    payload["csv"] = _floats_as_text(neutralize(data)).to_csv(lineterminator="\r\n").encode("utf-8-sig")
     payload["audit"] = neutralize(coded.audit).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     raw = getattr(coded, "raw", None)
     prov = {
