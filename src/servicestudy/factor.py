@@ -832,6 +832,13 @@ def parallel_analysis(
     ``quantile`` of the simulated replicates. R's random stream cannot be reproduced, so
     replicate values agree with psych only in distribution.
 
+    The one-factor fits of the 2 x ``n_iter`` replicates (minres) are computed together: a
+    batched Newton iteration on the stationarity condition of the least-squares criterion,
+    started at the SMCs and kept monotone, solves each to a gradient below 1e-12; replicates
+    where it does not end at an interior local minimum (a communality at a bound, several
+    nearly equal leading eigenvalues) are fitted one by one with L-BFGS-B at R's ``optim``
+    tolerances, as psych does. The observed data are always fitted one by one, tightly.
+
     References
     ----------
     Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
