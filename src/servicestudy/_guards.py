@@ -9,8 +9,10 @@ more than the file's size). It then returns the format sniffed from the file's f
 (the magic number), which wins over the extension: platforms are known to save ``.xls`` files
 that are really ``.xlsx`` workbooks.
 
-Only the standard library is used (``zipfile`` reads the central directory; the CFB directory
-is parsed by hand, following [MS-CFB] sections 2.2-2.6), and nothing is decompressed.
+Only the standard library and numpy are used (``zipfile`` reads the central directory; the CFB
+directory is parsed by hand, following [MS-CFB] sections 2.2-2.6). The only member decompressed
+is the worksheet XML, streamed in 1 MiB pieces to find the cells' extent; its cell references
+are located with numpy (about 4 ms per MiB) rather than a regular expression per reference.
 
 Validated against: the real Wenjuanxing ``.xls`` fixtures (their CFB directories list
 ``Workbook`` and the two property-set streams), a hand-built encrypted-package container, and
