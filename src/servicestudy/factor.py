@@ -632,7 +632,7 @@ def _fa1_values(r: np.ndarray, method: str, tight: bool = True) -> np.ndarray:
 
 
 def _fa1_minres_values_batch(
-    rs: np.ndarray, tol: float = 1e-12, max_iter: int = 40
+    rs: np.ndarray, tol: float = 1e-12, max_iter: int = 20
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_fa1_values` (minres, one factor) for a stack of correlation matrices at once.
 
@@ -880,9 +880,15 @@ def parallel_analysis(
     xs = np.empty((n, p), order="F", dtype=xf.dtype)
     for b in range(n_iter):
         while True:
-            for j in range(p):
-                # indices are in range: mode="clip" only skips the bounds check
-                np.take(xf[:, j], rng.integers(0, n, size=n), out=xs[:, j], mode="clip")
+            # indices are in range: mode="clip" only skips the bounds check. Small data: one
+            # (p, n) draw (the same stream as p draws of n); large: per column, cache-resident
+            if n * p <= 1 << 17:
+                idx = rng.integers(0, n, size=(p, n))
+                for j in range(p):
+                    xf[:, j].take(idx[j], out=xs[:, j], mode="clip")
+            else:
+                for j in range(p):
+                    xf[:, j].take(rng.integers(0, n, size=n), out=xs[:, j], mode="clip")
             if xs.dtype == np.int8:  # complete integer codes: exact sums, one centring pass
                 xc = xs - xs.sum(axis=0, dtype=np.float64) / n
                 c = cov2cor(xc.T @ xc)
