@@ -473,3 +473,29 @@ def test_floats_formatted_once_per_value_give_the_same_csv_bytes():
     want = df.to_csv(lineterminator="\r\n")
     assert _floats_as_text(df).to_csv(lineterminator="\r\n") == want
     assert df["a"].dtype == np.float64  # the input is not modified
+
+
+@pytest.mark.parametrize("cells", [
+    {"A1": "h1", "B1": "h2", "A2": 1, "B2": "同意", "A3": True, "B3": "同意", "C4": 2.5},
+    {"A3": "x", "D4": 1.5, "B6": "同意"},  # blank rows on top
+    {"C3": "x", "D4": 1.5},  # first column empty: read whole
+    {"B1": "h", "A2": pd.Timestamp("2022-01-01 10:00").to_pydatetime(), "B2": "", "B3": "  "},
+    {"A1": "only"},
+])
+def test_calamine_rows_streamed_equal_to_python(tmp_path, cells):
+    """Rows streamed with shared strings equal calamine's to_python(skip_empty_area=False)."""
+    from python_calamine import CalamineWorkbook
+
+    from servicestudy.io import _calamine_rows
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for ref, v in cells.items():
+        ws[ref] = v
+    path = tmp_path / "w.xlsx"
+    wb.save(path)
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    want = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+    got = _calamine_rows(sheet)
+    assert got == want
+    assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in want]
