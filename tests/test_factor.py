@@ -324,3 +324,39 @@ def test_parallel_analysis_gather_dtype_does_not_change_results(bfi):
     runs = [parallel_analysis(v, n_iter=10, seed=3).eigenvalues for v in (x, x + 0.5, x * 1.1)]
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0], other, rtol=1e-9)
+
+
+def _weighted_reference():
+    return load_reference("efa_weighted.json"), pd.read_csv(REFERENCE / "efa_weighted.csv")
+
+
+@pytest.mark.parametrize("fit", ["minres_none", "minres_oblimin", "ml_none", "ml_oblimin"])
+def test_weighted_efa_matches_psych_fa_with_weight(fit):
+    ref, data = _weighted_reference()
+    method, rotation = fit.split("_")
+    items = data[[f"x{i}" for i in range(1, 10)]]
+    res = efa(items, 3, method=method, rotation=rotation, weights=data["w"].to_numpy())
+    expected = np.array([[float(v) for v in ref["fits"][fit]["loadings"][str(i + 1)]] for i in range(9)])
+    got = res.loadings.to_numpy()
+    # match factor columns up to order and sign (psych sorts and reflects; iterative fit: 1e-4)
+    for j in range(3):
+        k = int(np.argmax([abs(np.corrcoef(got[:, j], expected[:, c])[0, 1]) for c in range(3)]))
+        sign = np.sign(got[:, j] @ expected[:, k])
+        np.testing.assert_allclose(sign * got[:, j], expected[:, k], atol=1e-4)
+    np.testing.assert_allclose(res.uniquenesses.to_numpy(), [float(v) for v in ref["fits"][fit]["uniquenesses"]], atol=1e-4)
+
+
+def test_weighted_correlations_match_cov_wt():
+    ref, data = _weighted_reference()
+    x = data[[f"x{i}" for i in range(1, 10)]].to_numpy()
+    expected = np.array([[float(v) for v in ref["weighted_cor"][str(i + 1)]] for i in range(9)])
+    np.testing.assert_allclose(pairwise_cor(x, data["w"].to_numpy()), expected, rtol=1e-12)
+
+
+def test_weighted_efa_rejects_bad_weights():
+    _ref, data = _weighted_reference()
+    items = data[[f"x{i}" for i in range(1, 10)]]
+    with pytest.raises(DataError, match="weights"):
+        efa(items, 3, weights=np.ones(5))
+    with pytest.raises(DataError, match="non-negative"):
+        efa(items, 3, weights=-data["w"].to_numpy())

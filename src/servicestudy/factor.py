@@ -458,6 +458,7 @@ def efa(
     *,
     method: str = "minres",
     rotation: str = "oblimin",
+    weights: pd.Series | np.ndarray | None = None,
 ) -> EFAResult:
     """Exploratory factor analysis as ``psych::fa``.
 
@@ -473,6 +474,11 @@ def efa(
         below 0.001, at most 50 iterations).
     rotation
         ``"none"``, ``"varimax"``, ``"oblimin"`` (psych's default) or ``"promax"``.
+    weights
+        Optional survey weights, one per row (finite, non-negative). The correlations become
+        weighted pairwise correlations (``cov.wt(x, wt = w, cor = TRUE)`` for complete data, as
+        ``psych::fa(weight = w)``); the fit statistics use Kish's effective sample size
+        ``(sum w)^2 / sum w^2`` as n, where psych uses the number of rows.
 
     Returns
     -------
@@ -543,11 +549,24 @@ def efa(
             f"efa: n_factors must be an integer from 1 to {p - 1} for {p} items", value=n_factors
         )
     x = data.values
-    r = pairwise_cor(x)
+    if weights is None:
+        r = pairwise_cor(x)
+        m = (~np.isnan(x)).astype(float)
+        np_obs = m.T @ m
+        n_fit: float = x.shape[0]
+    else:
+        # survey weights: weighted pairwise correlations; fit statistics use Kish's n_eff
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.shape[0] != len(data.rows):
+            raise DataError(f"efa: {w.shape[0]} weights for {len(data.rows)} rows")
+        if np.any(~np.isfinite(w)) or np.any(w < 0):
+            raise DataError("efa: weights must be finite and non-negative")
+        w = w[data.rows]
+        r = pairwise_cor(x, w)
+        np_obs = None
+        n_fit = float(w.sum() ** 2 / (w * w).sum())
     check_corr_usable(r, data.names, "efa")
-    m = (~np.isnan(x)).astype(float)
-    np_obs = m.T @ m
-    res = _efa_from_corr(r, x.shape[0], int(n_factors), method, rotation, np_obs=np_obs)
+    res = _efa_from_corr(r, n_fit, int(n_factors), method, rotation, np_obs=np_obs)
     if not res["converged"] and method != "pa":
         raise ConvergenceError(
             f"efa ({method}): the extraction of {n_factors} factors did not converge"
