@@ -202,13 +202,12 @@ def _refs_max(block: bytes) -> tuple[int, int]:
     if n < 6:
         return _refs_max_re(block)
     p = np.flatnonzero(a[2 : n - 3] == 61) + 2  # '=' with room for \s r before, "x" after
-    p = p[(a[p - 1] == 114) & (a[p + 1] == 34)]
-    p = p[_WS[a[p - 2]]]
+    p = p[(a[p - 1] == 114) & (a[p + 1] == 34) & _WS[a[p - 2]]]
     if not p.size:
         return 0, 0
-    padded = np.concatenate([a[int(p[0]) :], np.zeros(16, dtype=np.uint8)])
-    w = padded[(p - p[0] + 2)[:, None] + _AR12]  # the 12 bytes after r=", 0-padded
-    rows = np.arange(len(p))
+    p0 = int(p[0])
+    padded = np.concatenate([a[p0:], _Z16])
+    w = padded[(p - (p0 - 2))[:, None] + _AR12]  # the 12 bytes after r=", 0-padded
     letter = (w - np.uint8(65)) < 26
     digit = (w - np.uint8(48)) < 10
     quote = w == 34
@@ -216,25 +215,27 @@ def _refs_max(block: bytes) -> tuple[int, int]:
     q = np.argmax(quote, axis=1)  # the first quote
     good = digit | (n_let[:, None] > _AR12)  # letters, then digits
     first_bad = np.argmax(~good, axis=1)
+    rows = np.arange(len(p))
     n_dig = q - n_let
     ok = ~letter[rows, n_let] & quote[rows, q] & (first_bad == q) & (n_dig >= 1) & (n_dig <= 7)
-    if not ok.any():
-        return 0, 0
-    w, n_let, q = w[ok].astype(np.int64), n_let[ok], q[ok]
-    num = np.einsum("ij,ij->i", w - 48, _PLACE[n_let, q])  # the digits' place values
-    cells = n_let > 0
-    col = 0
-    if cells.any():
-        c = w[cells, :3] - 64
-        nl = n_let[cells]
-        col = int(np.where(nl == 1, c[:, 0], np.where(nl == 2, c[:, 0] * 26 + c[:, 1],
-                                                         c[:, 0] * 676 + c[:, 1] * 26 + c[:, 2])).max())
-    return col, int(num.max())
+    if not ok.all():
+        if not ok.any():
+            return 0, 0
+        w, n_let, q = w[ok], n_let[ok], q[ok]
+    d = w.astype(np.int32)
+    d -= 48
+    num = np.einsum("ij,ij->i", d, _PLACE[n_let, q])  # the digits' place values
+    c = d[:, :3] - 16  # A = 1
+    col = np.where(n_let == 1, c[:, 0], np.where(n_let == 2, c[:, 0] * 26 + c[:, 1],
+                                                   c[:, 0] * 676 + c[:, 1] * 26 + c[:, 2]))
+    col = np.where(n_let > 0, col, 0)  # row numbers (r="7") name no column
+    return int(col.max()), int(num.max())
 
 
 _AR12 = np.arange(12)
+_Z16 = np.zeros(16, dtype=np.uint8)
 # _PLACE[letters, quote position, k]: the place value of byte k of a reference, 0 outside its digits
-_PLACE = np.zeros((4, 12, 12), dtype=np.int64)
+_PLACE = np.zeros((4, 12, 12), dtype=np.int32)
 for _nl in range(4):
     for _q in range(_nl + 1, min(_nl + 8, 12)):
         _PLACE[_nl, _q, _nl:_q] = 10 ** np.arange(_q - 1 - _nl, -1, -1)
