@@ -651,7 +651,7 @@ def _fa1_values(r: np.ndarray, method: str, tight: bool = True) -> np.ndarray:
 
 
 def _fa1_minres_values_batch(
-    rs: np.ndarray, tol: float = 1e-12, max_iter: int = 20
+    rs: np.ndarray, tol: float = 1e-10, max_iter: int = 20
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_fa1_values` (minres, one factor) for a stack of correlation matrices at once.
 
@@ -766,7 +766,7 @@ def _compact_columns(x: np.ndarray) -> np.ndarray:
 
 def _fa1_replicates(rs: np.ndarray, method: str) -> np.ndarray:
     """One-factor eigenvalues of replicate correlation matrices (they only feed means and
-    quantiles). minres: the batched Newton fit, to 1e-12 in the gradient; replicates it does
+    quantiles). minres: the batched Newton fit, to 1e-10 in the gradient; replicates it does
     not settle (a bound active, several close leading eigenvalues) and other methods are
     fitted one by one to R's optim accuracy."""
     if method == "minres":
@@ -853,7 +853,7 @@ def parallel_analysis(
 
     The one-factor fits of the 2 x ``n_iter`` replicates (minres) are computed together: a
     batched Newton iteration on the stationarity condition of the least-squares criterion,
-    started at the SMCs and kept monotone, solves each to a gradient below 1e-12; replicates
+    started at the SMCs and kept monotone, solves each to a gradient below 1e-10; replicates
     where it does not end at an interior local minimum (a communality at a bound, several
     nearly equal leading eigenvalues) are fitted one by one with L-BFGS-B at R's ``optim``
     tolerances, as psych does. The observed data are always fitted one by one, tightly.
