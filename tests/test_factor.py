@@ -321,6 +321,9 @@ def test_parallel_analysis_gather_dtype_does_not_change_results(bfi):
     assert _compact_columns(x.to_numpy()).dtype == np.int8
     assert _compact_columns((x + 0.5).to_numpy()).dtype == np.float32
     assert _compact_columns((x * 1.1).to_numpy()).dtype == np.float64
+    # beyond float32's range: no overflow warning, float64 kept; missing values: float path
+    assert _compact_columns(np.array([[1e300, 2.0], [3.0, 4.5]])).dtype == np.float64
+    assert _compact_columns(np.array([[np.nan, 2.0], [3.0, 4.0]])).dtype == np.float32
     runs = [parallel_analysis(v, n_iter=10, seed=3).eigenvalues for v in (x, x + 0.5, x * 1.1)]
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0], other, rtol=1e-9)

@@ -758,7 +758,8 @@ def _compact_columns(x: np.ndarray) -> np.ndarray:
         and finite.max() <= 127
     ):
         return np.asfortranarray(x.astype(np.int8))
-    x32 = x.astype(np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf and fail the check
+        x32 = x.astype(np.float32)
     if np.array_equal(x32, x, equal_nan=True):
         return np.asfortranarray(x32)
     return np.asfortranarray(x)
