@@ -121,7 +121,9 @@ def _as_items_fast(
     x = frame.to_numpy(dtype=float)  # one conversion (a read-only view when already float)
     if x.ndim != 2 or x.shape[0] < max(min_rows, 2):
         return None
-    if not np.all(np.isfinite(x.sum(axis=0))):  # NaN or inf somewhere (or overflow)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = x.sum(axis=0)
+    if not np.all(np.isfinite(total)):  # NaN or inf somewhere (or overflow)
         return None
     if np.any(x.min(axis=0) == x.max(axis=0)):  # a constant item: general path raises
         return None
@@ -185,7 +187,8 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     weights.
     """
     if w is None:
-        total = x.sum(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = x.sum(axis=0)
         if np.all(np.isfinite(total)):  # complete data: one centred cross-product
             xc = x - total / x.shape[0]
             return (xc.T @ xc) / (xc.shape[0] - 1)
@@ -202,7 +205,9 @@ def pairwise_cov(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
 
 def pairwise_cor(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """R's ``cor(x, use = "pairwise")``: each pair standardised by its own pairwise SDs."""
-    if w is None and np.all(np.isfinite(x.sum(axis=0))):  # complete data
+    with np.errstate(over="ignore", invalid="ignore"):
+        complete = w is None and np.all(np.isfinite(x.sum(axis=0)))
+    if complete:
         return cov2cor(pairwise_cov(x))
     xc = _centre(x, w)
     if not np.isnan(xc).any():
