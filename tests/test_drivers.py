@@ -77,6 +77,20 @@ def test_ols_qr_path_equals_statsmodels(data, weighted, scale):
     assert r.adj_r2 == pytest.approx(fit.rsquared_adj, rel=1e-10)
 
 
+def test_breusch_pagan_from_qr_equals_auxiliary_regression(data):
+    from servicestudy.drivers import _breusch_pagan, _breusch_pagan_qr
+
+    d = data.dropna(subset=["y", *PREDS, "w"])
+    x = np.column_stack([np.ones(len(d)), d[PREDS].to_numpy(dtype=float)])
+    y = d["y"].to_numpy(dtype=float)
+    for w in (None, d["w"].to_numpy(dtype=float)):
+        sw = np.ones(len(y)) if w is None else np.sqrt(w)
+        q, _ = np.linalg.qr(x * sw[:, None])
+        b, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
+        resid = y - x @ b
+        assert _breusch_pagan_qr(q, resid, w) == pytest.approx(_breusch_pagan(x, resid, w), rel=1e-10)
+
+
 def test_ols_fit_statistics_and_diagnostics(ref, data):
     exp = ref["ols"]
     r = ols(data, "y", PREDS)
