@@ -125,8 +125,9 @@ $(BENCH_STAMP): requirements/bench-lock.txt pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
+# one BLAS thread for every implementation (R here uses the single-threaded reference BLAS)
 bench: $(BENCH_STAMP) ## Time every statistic against its peers (pingouin, factor_analyzer, R psych) in one run
-	$(BENCH_VENV)/bin/python bench/run.py --sizes $(BENCH_SIZES)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BENCH_VENV)/bin/python bench/run.py --sizes $(BENCH_SIZES)
 
 clean: ## Remove build outputs (keeps data/raw and the environment)
 	rm -rf data/processed/* reports/build .pytest_cache

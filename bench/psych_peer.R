@@ -19,5 +19,8 @@ t <- system.time({
     stop("not a psych task")
   } else stop("unknown task")
 })
-cat(toJSON(list(seconds = unname(t["elapsed"]), result = res, R = R.version.string,
+status <- tryCatch(readLines("/proc/self/status"), error = function(e) character())
+hwm <- grep("^VmHWM:", status, value = TRUE)
+peak <- if (length(hwm)) as.numeric(strsplit(trimws(sub("VmHWM:", "", hwm)), " +")[[1]][1]) / 1024 else NA
+cat(toJSON(list(seconds = unname(t["elapsed"]), result = res, R = R.version.string, peak_rss_mb = peak,
                 psych = as.character(packageVersion("psych"))), auto_unbox = TRUE, digits = NA), "\n")

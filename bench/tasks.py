@@ -40,6 +40,18 @@ def _regression_data(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    Linux's VmHWM belongs to the process's own address space; ``ru_maxrss`` survives
+    ``exec`` and would report the parent's peak if that was larger, so it is only the fallback.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
