@@ -3,6 +3,7 @@
 suppressPackageStartupMessages({library(psych); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
 task <- args[1]; x <- as.matrix(read.csv(args[2]))
+run_task <- function() {
 set.seed(1)
 res <- NULL
 t <- system.time({
@@ -19,6 +20,16 @@ t <- system.time({
     stop("not a psych task")
   } else stop("unknown task")
 })
+list(t = t, res = res)
+}
+# best of up to three runs when a run is short (as the Python side)
+best <- NULL
+for (i in 1:3) {
+  r <- run_task()
+  if (is.null(best) || r$t["elapsed"] < best$t["elapsed"]) best <- r
+  if (r$t["elapsed"] >= 2) break
+}
+t <- best$t; res <- best$res
 status <- tryCatch(readLines("/proc/self/status"), error = function(e) character())
 hwm <- grep("^VmHWM:", status, value = TRUE)
 peak <- if (length(hwm)) as.numeric(strsplit(trimws(sub("VmHWM:", "", hwm)), " +")[[1]][1]) / 1024 else NA

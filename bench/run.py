@@ -16,8 +16,10 @@ import argparse
 import importlib.util
 import json
 import math
+import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -52,10 +54,16 @@ TOL = {"alpha_boot": ("alpha", 1e-10), "omega": ("omega_total", 1e-3), "kmo_bart
 
 def _run(cmd: list[str], timeout: float) -> dict:
     t0 = time.perf_counter()
+    # own process group: on a timeout the whole group is killed (psych forks bootstrap workers)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"status": f"timeout > {timeout:.0f} s", "seconds": math.inf}
+    out = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["failed"])[-1]
         return {"status": f"failed: {last[:80]}"}
@@ -130,7 +138,8 @@ def main() -> None:
                 print(f"{task:>16} n={n:>8} {peer:<15} {res.get('seconds', float('nan')):9.3f} s  {res['status']}", flush=True)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    meta = {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
+    meta = {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
+            "timing": "best of up to 3 repeats when a run takes under 2 s"}
     (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=str) + "\n")
     table = render(rows)
     (out / "results.md").write_text(table + "\n")

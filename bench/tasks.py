@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import resource
 import sys
 import time
@@ -224,11 +225,19 @@ def main() -> None:
         # (R's library() is not timed either)
         with contextlib.suppress(Exception):
             PEERS[args.impl](args.task, df.iloc[:200].copy(), args)
-    t0 = time.perf_counter()
-    result = PEERS[args.impl](args.task, df, args)
-    seconds = time.perf_counter() - t0
-    if isinstance(result, dict) and "_seconds" in result:
-        seconds = result.pop("_seconds")
+    # best of up to three runs when a run is short (as timeit), so that one scheduling hiccup
+    # on a shared machine does not decide a ratio; R's side does the same
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        result = PEERS[args.impl](args.task, df, args)
+        seconds = time.perf_counter() - t0
+        if isinstance(result, dict) and "_seconds" in result:
+            seconds = result.pop("_seconds")
+        best = min(best, seconds)
+        if seconds >= 2.0:
+            break
+    seconds = best
     out = {"task": args.task, "impl": args.impl, "n": args.n, "k": args.k, "seconds": seconds,
            "peak_rss_mb": _peak_mb(), "result": result}
     print(json.dumps(out, default=float))
