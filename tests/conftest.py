@@ -53,3 +53,23 @@ def shared_reference(shared_dir: Path):
         return values, data
 
     return load
+
+
+@pytest.fixture(scope="module", params=["holzinger", "sim_likert"])
+def shared(request, shared_reference):
+    """(name, R reference values, reverse-coded data) for each shared reference dataset."""
+    values, data = shared_reference(request.param)
+    from refs import reverse_coded
+
+    return request.param, values, reverse_coded(values, data)
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    """(R reference values, data) written by tests/reference/reliability.R (bfi with missing values)."""
+    import pandas as pd
+
+    from refs import REFERENCE, load_reference
+
+    ref = load_reference("reliability.json")
+    return ref, pd.read_csv(REFERENCE / ref["data_file"])

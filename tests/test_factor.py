@@ -6,8 +6,6 @@ eps = 1e-5 limit R's own accuracy); factors are matched up to order and sign.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,28 +24,6 @@ from servicestudy.factor import (
 
 ITER = 1e-4
 CLOSED = 1e-8
-
-
-def _recode(values: dict, data: pd.DataFrame) -> pd.DataFrame:
-    pp = values["preprocessing"]
-    data = data.copy()
-    for col in pp.get("reverse_keyed") or []:
-        rng = pp["response_range"]
-        data[col] = rng["min"] + rng["max"] - data[col]
-    return data
-
-
-@pytest.fixture(scope="module", params=["holzinger", "sim_likert"])
-def shared(request, shared_reference):
-    values, data = shared_reference(request.param)
-    return request.param, values, _recode(values, data)
-
-
-@pytest.fixture(scope="module")
-def bfi():
-    ref = load_reference("reliability.json")
-    data = pd.read_csv(Path(REFERENCE) / ref["data_file"])
-    return ref, data
 
 
 def _align(ours: pd.DataFrame, ref: pd.DataFrame) -> tuple[list[str], np.ndarray]:

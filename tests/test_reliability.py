@@ -8,7 +8,6 @@ tests/reference/reliability.R).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refs import REFERENCE, load_reference
+from refs import reverse_coded
 from servicestudy._matrices import pairwise_cor, pairwise_cov
 from servicestudy.errors import DataError
 from servicestudy.reliability import (
@@ -39,28 +38,6 @@ CLOSED = 1e-8  # closed-form statistics
 ITER = 1e-4  # iterative fits (psych's optim / GPArotation eps 1e-5)
 
 DATASETS = ["holzinger", "sim_likert"]
-
-
-def _recode(values: dict, data: pd.DataFrame) -> pd.DataFrame:
-    pp = values["preprocessing"]
-    data = data.copy()
-    for col in pp.get("reverse_keyed") or []:
-        rng = pp["response_range"]
-        data[col] = rng["min"] + rng["max"] - data[col]
-    return data
-
-
-@pytest.fixture(scope="module", params=DATASETS)
-def shared(request, shared_reference):
-    values, data = shared_reference(request.param)
-    return request.param, values, _recode(values, data)
-
-
-@pytest.fixture(scope="module")
-def bfi():
-    ref = load_reference("reliability.json")
-    data = pd.read_csv(Path(REFERENCE) / ref["data_file"])
-    return ref, data
 
 
 def _scale_blocks(values):
@@ -468,7 +445,7 @@ def test_bivariate_normal_against_scipy():
 
 def test_polychoric_matches_psych_shared(shared_reference):
     values, data = shared_reference("sim_likert")
-    data = _recode(values, data)
+    data = reverse_coded(values, data)
     items = values["all_items"]["items"]
     res = polychoric(data[items])
     ref = pd.DataFrame(values["polychoric"]["rho"]).T.loc[items, items]
