@@ -155,3 +155,18 @@ def test_bundled_simulated_wave_validates_clean(capsys) -> None:
         assert "unmatched headers: 0" in out
         assert "codebook columns not in the file: 0" in out
         assert "values that cannot be coded: 0" in out
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`servicestudy validate FILE | head`: no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    wave = Path(__file__).resolve().parents[1] / "data" / "raw" / "servicestudy_wave1.xlsx"
+    proc = subprocess.Popen([sys.executable, "-m", "servicestudy", "validate", str(wave)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"file:")
+    proc.stdout.close()  # the reader goes away after one line
+    _out, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err
+    assert proc.returncode in (0, 141)

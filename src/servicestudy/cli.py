@@ -8,7 +8,9 @@ input are printed as one line on standard error, with exit status 2 and no trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServicestudyError as exc:
         print(f"servicestudy {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (``servicestudy validate x | head``): stop quietly, as cat does
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:  # pragma: no cover
         print("servicestudy: interrupted", file=sys.stderr)
         return 130
