@@ -121,14 +121,43 @@ def _matrix(x: pd.DataFrame | np.ndarray) -> np.ndarray:
 
 
 def longstring(x: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-    """Longest and average run of identical consecutive answers per respondent.
+    r"""Longest and average run of identical consecutive answers per respondent.
 
-    Runs as R's ``rle``: a missing answer breaks a run and is a run of length one. The
-    average is the number of items divided by the number of runs (careless
-    ``longstring(avg = TRUE)``).
+    Parameters
+    ----------
+    x
+        Answers, one row per respondent and one column per item, in questionnaire order
+        (DataFrame or array-like); missing answers are NaN.
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``longstring`` (longest run) and ``longstring_avg`` (mean run length), one row per
+        respondent, indexed like ``x`` when it is a DataFrame.
+
+    Notes
+    -----
+    Runs are counted as R's ``rle``: a missing answer breaks a run and is a run of length
+    one. With runs of lengths :math:`l_1, \dots, l_m` over :math:`k` items the index is
+    :math:`\max_r l_r` and the average is :math:`k / m` (careless
+    ``longstring(avg = TRUE)``). Johnson (2005) computed the longest run per response
+    option; like careless we take the longest run of any option.
+
+    References
+    ----------
+    Johnson, J. A. (2005). Ascertaining the validity of individual protocols from web-based
+    personality inventories. *Journal of Research in Personality*, 39(1), 103-129.
+
+    Yentes, R. D., & Wilhelm, F. (2023). careless: Procedures for computing indices of
+    careless responding. R package version 1.2.2.
+
+    Examples
+    --------
     >>> longstring([[1, 1, 1, 2, 2], [1, 2, 3, 4, 5]]).to_numpy().tolist()
     [[3.0, 2.5], [1.0, 1.0]]
+
+    Validated against: an independent loop implementation of R ``rle`` run lengths
+    (tests/test_screening.py); careless is not installed with R here.
     """
     a = _matrix(x)
     n, k = a.shape
@@ -146,11 +175,43 @@ def longstring(x: pd.DataFrame | np.ndarray) -> pd.DataFrame:
 
 
 def irv(x: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """Intra-individual response variability: the row SD with divisor k-1 (careless ``irv``,
+    r"""Intra-individual response variability: the row SD with divisor k-1 (careless ``irv``,
     ``na.rm = TRUE``); NaN with fewer than two answers.
 
+    Parameters
+    ----------
+    x
+        Answers, one row per respondent and one column per item (DataFrame or array-like);
+        missing answers are NaN and are skipped.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per respondent (float; NaN with fewer than two answers).
+
+    Notes
+    -----
+    :math:`\mathrm{IRV}_i = \sqrt{\sum_j (x_{ij} - \bar x_i)^2 / (k_i - 1)}` over the
+    :math:`k_i` items respondent *i* answered: the sample SD (divisor :math:`k_i - 1`), as
+    careless ``irv`` (``sd``); Marjanovic et al. (2015) call it the inter-item SD.
+
+    References
+    ----------
+    Dunn, A. M., Heggestad, E. D., Shanock, L. R., & Theilgard, N. (2018). Intra-individual
+    response variability as an indicator of insufficient effort responding. *Journal of
+    Business and Psychology*, 33(1), 105-121.
+
+    Marjanovic, Z., Holden, R., Struthers, W., Cribbie, R., & Greenglass, E. (2015). The
+    inter-item standard deviation (ISD): An index that discriminates between conscientious
+    and random responders. *Personality and Individual Differences*, 84, 79-83.
+
+    Examples
+    --------
     >>> irv([[1, 2, 3], [4, 4, 4]]).tolist()
     [1.0, 0.0]
+
+    Validated against: Python ``statistics.stdev`` of each row's answers
+    (tests/test_screening.py).
     """
     a = _matrix(x)
     cnt = np.sum(~np.isnan(a), axis=1)
@@ -163,7 +224,7 @@ def irv(x: pd.DataFrame | np.ndarray) -> np.ndarray:
 
 
 def mahalanobis(x: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-    """Squared Mahalanobis distance of each row from the item means, with its p-value.
+    r"""Squared Mahalanobis distance of each row from the item means, with its p-value.
 
     The means are ``colMeans(na.rm = TRUE)`` and the covariance ``cov(use = "pairwise")`` as
     in ``psych::outlier`` (which careless ``mahad`` calls). A row with missing answers uses
@@ -171,9 +232,45 @@ def mahalanobis(x: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     number of those items (psych instead drops the missing terms from the quadratic form).
     A singular covariance matrix is pseudo-inverted.
 
+    Parameters
+    ----------
+    x
+        Answers, one row per respondent and one column per item (DataFrame or array-like);
+        missing answers are NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mahalanobis_d2`` (:math:`D^2`), ``mahalanobis_df`` (items answered) and
+        ``mahalanobis_p`` (upper chi-square p), one row per respondent, indexed like ``x``
+        when it is a DataFrame. NaN (df 0) for rows with no answers or with fewer than three
+        respondents.
+
+    Notes
+    -----
+    :math:`D^2_i = (x_i - \bar x)^\top S^{-1} (x_i - \bar x)` restricted to the items
+    respondent *i* answered, with :math:`S` the pairwise-complete covariance (divisor
+    n - 1); :math:`p_i = P(\chi^2_{k_i} > D^2_i)`. Treating :math:`D^2` as chi-square
+    assumes multivariate normality, which Likert items only approximate; Meade & Craig
+    (2012) use the index as a screen, not a test.
+
+    References
+    ----------
+    Mahalanobis, P. C. (1936). On the generalized distance in statistics. *Proceedings of the
+    National Institute of Sciences of India*, 2(1), 49-55.
+
+    Meade, A. W., & Craig, S. B. (2012). Identifying careless responses in survey data.
+    *Psychological Methods*, 17(3), 437-455.
+
+    Examples
+    --------
     >>> d = mahalanobis([[1, 2], [2, 1], [3, 3], [2, 2]])
     >>> [round(v, 3) for v in d["mahalanobis_d2"]]
     [2.0, 2.0, 2.0, 0.0]
+
+    Validated against: SciPy ``scipy.spatial.distance.mahalanobis`` and ``scipy.stats.chi2``
+    on complete rows, and a direct solve with pandas' pairwise covariance for a row with
+    missing answers (tests/test_screening.py).
     """
     from scipy import stats
 
@@ -268,7 +365,7 @@ def _row_cor_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def evenodd(x: pd.DataFrame | np.ndarray, factors: Sequence[int]) -> np.ndarray:
-    """Even-odd consistency as R careless >= 1.2.0 ``evenodd(x, factors)`` returns it.
+    r"""Even-odd consistency as R careless >= 1.2.0 ``evenodd(x, factors)`` returns it.
 
     ``factors`` gives the number of consecutive columns of each scale. Within a person, the
     mean of each scale's even-numbered items (2nd, 4th, ...) and of its odd-numbered items are
@@ -277,8 +374,50 @@ def evenodd(x: pd.DataFrame | np.ndarray, factors: Sequence[int]) -> np.ndarray:
     the sign so that higher means more careless; Johnson's 2005 coefficient is minus this).
     Items should be keyed in the same direction (reverse-coded).
 
+    Parameters
+    ----------
+    x
+        Keyed answers, one row per respondent and one column per item, the items of each
+        scale in consecutive columns (DataFrame or array-like); missing answers are NaN.
+    factors
+        Number of items of each scale, in column order; must add up to the number of columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per respondent in [-1, 1]; lower is more consistent. NaN when the
+        correlation is undefined (fewer than two scales with both halves, or no variance).
+
+    Raises
+    ------
+    DataError
+        If ``factors`` does not add up to the number of columns or has a size below 1.
+
+    Notes
+    -----
+    With :math:`r_i` the Pearson correlation of respondent *i*'s even-half and odd-half
+    scale means, the value is :math:`-\max(2 r_i / (1 + r_i), -1)` (careless >= 1.2.0);
+    Johnson (2005) reports :math:`+2r/(1+r)`. A one-item scale has no even half and so
+    does not enter the correlation.
+
+    References
+    ----------
+    Jackson, D. N. (1976). *The appraisal of personal reliability*. Paper presented at the
+    meeting of the Society of Multivariate Experimental Psychology, University Park, PA.
+
+    Johnson, J. A. (2005). Ascertaining the validity of individual protocols from web-based
+    personality inventories. *Journal of Research in Personality*, 39(1), 103-129.
+
+    Yentes, R. D., & Wilhelm, F. (2023). careless: Procedures for computing indices of
+    careless responding. R package version 1.2.2.
+
+    Examples
+    --------
     >>> evenodd([[1, 1, 3, 3, 5, 5], [1, 5, 5, 1, 3, 3]], [2, 2, 2]).tolist()
     [-1.0, 1.0]
+
+    Validated against: an independent loop implementation of careless 1.2.2's definition
+    (tests/test_screening.py); careless is not installed with R here.
     """
     a = _matrix(x)
     if sum(factors) != a.shape[1] or any(f < 1 for f in factors):
@@ -316,7 +455,47 @@ class _quiet:
 
 def synonym_pairs(x: pd.DataFrame | np.ndarray, critval: float = 0.60, *, anto: bool = False) -> list[tuple[int, int]]:
     """Item pairs ``(i, j)``, ``i > j``, whose pairwise-complete correlation across the sample
-    exceeds ``critval`` (synonyms) or is below ``-critval`` (antonyms)."""
+    exceeds ``critval`` (synonyms) or is below ``-critval`` (antonyms).
+
+    Parameters
+    ----------
+    x
+        Answers, one row per respondent and one column per item (DataFrame or array-like);
+        missing answers are NaN.
+    critval
+        Correlation threshold; its absolute value is used. Default 0.60 (careless's default).
+    anto
+        Look for antonyms (correlation below ``-critval``) instead of synonyms.
+
+    Returns
+    -------
+    list of tuple of int
+        Column positions ``(i, j)`` with ``i > j``, ordered by ``j`` then ``i`` (the order of
+        the lower triangle read column by column, as careless).
+
+    Notes
+    -----
+    The correlation is Pearson's r over pairwise-complete cases (R
+    ``cor(use = "pairwise.complete.obs")``); a pair is kept when :math:`r_{ij} > c`
+    (synonyms) or :math:`r_{ij} < -c` (antonyms), strictly, with :math:`c = |critval|`.
+
+    References
+    ----------
+    Meade, A. W., & Craig, S. B. (2012). Identifying careless responses in survey data.
+    *Psychological Methods*, 17(3), 437-455.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 1, 5], [2, 2, 4], [3, 3, 3], [4, 5, 1], [5, 4, 2]], dtype=float)
+    >>> synonym_pairs(x)
+    [(1, 0)]
+    >>> synonym_pairs(x, anto=True)
+    [(2, 0), (2, 1)]
+
+    Tested on: the pairs that pandas' pairwise ``DataFrame.corr`` selects, through
+    :func:`psychsyn` (tests/test_screening.py).
+    """
     from ._matrices import pairwise_cor
 
     a = _matrix(x)
@@ -332,7 +511,7 @@ def synonym_pairs(x: pd.DataFrame | np.ndarray, critval: float = 0.60, *, anto: 
 
 
 def psychsyn(x: pd.DataFrame | np.ndarray, critval: float = 0.60, *, anto: bool = False) -> pd.DataFrame:
-    """Psychometric synonyms (or antonyms) score, as R careless ``psychsyn(resample_na = FALSE)``.
+    r"""Psychometric synonyms (or antonyms) score, as R careless ``psychsyn(resample_na = FALSE)``.
 
     Item pairs correlated above ``critval`` across the sample (below ``-critval`` for
     antonyms) are found; each person's score is the Pearson correlation, across those pairs,
@@ -341,14 +520,50 @@ def psychsyn(x: pd.DataFrame | np.ndarray, critval: float = 0.60, *, anto: bool 
     ``resample_na = TRUE`` instead retries an undefined correlation up to 10 times with the
     two items of each pair randomly swapped; we do not, to stay deterministic.
 
-    Returns a DataFrame with ``n_pairs`` (pairs answered) and ``cor``.
+    Parameters
+    ----------
+    x
+        Answers as given (before reverse coding when looking for antonyms), one row per
+        respondent and one column per item (DataFrame or array-like); missing answers are NaN.
+    critval
+        Sample correlation threshold for a pair (see :func:`synonym_pairs`). Default 0.60.
+    anto
+        Use antonym pairs (careless ``psychant``) instead of synonym pairs.
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_pairs`` (pairs with both items answered) and ``cor`` (the within-person
+        correlation; NaN with two pairs or fewer, or without variance), one row per
+        respondent, indexed like ``x`` when it is a DataFrame.
+
+    Notes
+    -----
+    For the pairs :math:`(i_p, j_p)`, :math:`p = 1..P`, of :func:`synonym_pairs`, the score
+    of respondent *r* is :math:`\mathrm{cor}_p(x_{r i_p}, x_{r j_p})` over the pairs where
+    both are answered. Attentive respondents score high on synonyms and low (negative) on
+    antonyms.
+
+    References
+    ----------
+    Meade, A. W., & Craig, S. B. (2012). Identifying careless responses in survey data.
+    *Psychological Methods*, 17(3), 437-455.
+
+    Yentes, R. D., & Wilhelm, F. (2023). careless: Procedures for computing indices of
+    careless responding. R package version 1.2.2.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> t = rng.normal(size=(200, 1))
     >>> x = np.round(t + 0.3 * rng.normal(size=(200, 6)))
     >>> int(psychsyn(x)["n_pairs"].iloc[0])
     15
+
+    Validated against: an independent loop implementation of careless 1.2.2's definition,
+    for synonyms and antonyms (tests/test_screening.py); careless is not installed with R
+    here.
     """
     a = _matrix(x)
     pairs = synonym_pairs(a, critval, anto=anto)
@@ -905,6 +1120,24 @@ def apply_exclusions(
         ``kept``, ``flow`` (``step``, ``reason``, ``n``, ``n_flagged``, ``remaining``),
         ``reasons`` (``first_reason``, ``all_reasons`` per excluded respondent).
 
+    Raises
+    ------
+    DataError
+        If ``flags`` has a different number of rows than ``coded``, ``rule`` names an
+        unknown flag, or a callable rule does not return one boolean per respondent.
+
+    Notes
+    -----
+    Each excluded respondent is counted once, under the first reason in ``rule`` order that
+    applies (``n``); ``n_flagged`` counts every respondent with that flag, so
+    ``received - sum(n) = analysed`` always holds. This is the flow a CONSORT-style diagram
+    or a methods section reports.
+
+    References
+    ----------
+    Curran, P. G. (2016). Methods for the detection of carelessly invalid responses in survey
+    data. *Journal of Experimental Social Psychology*, 66, 4-19.
+
     Examples
     --------
     >>> import pandas as pd
@@ -913,6 +1146,9 @@ def apply_exclusions(
     >>> res = apply_exclusions(d, screen(d, items=list("abcd"), duration=None), ["longstring"])
     >>> res.flow[["step", "n", "remaining"]].values.tolist()
     [['received', 5, 5], ['excluded', 4, 1], ['analysed', 1, 1]]
+
+    Tested on: the flow adding up (a Hypothesis property over random flag tables), first and
+    all reasons on a small fixture, and coded simulated responses (tests/test_screening.py).
     """
     table = flags.flags if isinstance(flags, ScreeningResult) else flags
     n = len(table)
