@@ -170,3 +170,32 @@ def test_a_closed_pipe_ends_quietly():
     _out, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err
     assert proc.returncode in (0, 141)
+
+
+def test_code_refuses_to_write_into_the_raw_exports_folder(tmp_path, capsys):
+    """Raw data is never modified: processed files may not land beside the raw export."""
+    import shutil
+
+    from servicestudy.cli import main
+
+    wave = Path(__file__).resolve().parents[1] / "data" / "raw" / "servicestudy_wave1.xlsx"
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    shutil.copy(wave, raw_dir / wave.name)
+    assert main(["code", str(raw_dir / wave.name), "--out", str(raw_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "raw export's own folder" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in raw_dir.iterdir()) == [wave.name]
+
+
+def test_report_refuses_to_write_into_the_raw_exports_folder(tmp_path, capsys):
+    import shutil
+
+    from servicestudy.cli import main
+
+    wave = Path(__file__).resolve().parents[1] / "data" / "raw" / "servicestudy_wave1.xlsx"
+    shutil.copy(wave, tmp_path / wave.name)
+    assert main(["report", str(tmp_path / wave.name), "--out", str(tmp_path), "--quiet"]) == 2
+    assert "raw export's own folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [wave.name]

@@ -887,6 +887,11 @@ def write_processed(
         raise OutputError("output name is not a plain file name (it could escape its folder)", file=name,
                           expected="letters, digits, '_', '-' or '.' such as 'responses'")
     out = Path(out_dir)
+    raw_export = getattr(coded, "raw", None)
+    if raw_export is not None and raw_export.file and out.resolve() == Path(raw_export.file).resolve().parent:
+        # raw data is immutable: processed files never go into the folder of the raw export
+        raise OutputError("the output folder is the raw export's own folder", file=out,
+                          expected="another folder, e.g. data/processed (raw data is never modified)")
     codebook: Codebook = coded.codebook
     data, privacy_record = scrub(coded.data, codebook, key=key)
     data = data.copy()

@@ -1179,6 +1179,10 @@ def run_pipeline(export: str | Path, *, codebook: str | Path | Codebook = "k_sta
     """
     langs = _check_lang(lang)
     out = Path(out)
+    if out.resolve() == Path(export).resolve().parent:
+        # raw data is immutable: nothing is written into the folder of the raw export
+        raise OutputError("the output folder is the raw export's own folder", file=out,
+                          expected="another folder, e.g. reports/mine (raw data is never modified)")
     t0 = time.perf_counter()
     _progress(f"reading and coding {export}", quiet=quiet)
     prep = prepare(export, codebook=codebook)
