@@ -176,6 +176,47 @@ def moments(
     listwise
         Keep only rows complete on every column (as R's ``use = "complete.obs"``); the
         number of rows seen is still ``n_rows``, the rows used are ``n[0, 0]``.
+
+    Returns
+    -------
+    Moments
+        The accumulated counts, sums and cross-products; ``.mean()``, ``.cov()`` and
+        ``.corr()`` give the pairwise-complete statistics.
+
+    Raises
+    ------
+    DataError
+        If a column is absent or not numeric, or the input yields no batch.
+
+    Notes
+    -----
+    With ``M`` the presence mask and ``Z = X - shift`` (0 where missing), each batch adds
+    ``n = M'M``, ``s = Z'M``, ``q = (Z*Z)'M`` and ``ss = Z'Z``; then
+    ``cov_ij = (ss_ij - s_ij s_ji / n_ij) / (n_ij - 1)`` and
+    ``r_ij = (ss_ij - s_ij s_ji / n_ij) / sqrt((q_ij - s_ij^2/n_ij)(q_ji - s_ji^2/n_ij))``,
+    R's ``cov``/``cor`` with ``use = "pairwise"`` (each pair's variances over the rows where
+    both are present; pandas ``DataFrame.corr`` does the same). The shift is the rounded
+    mean of the first batch; the one-pass sums of squares are exact for integer-valued
+    items and stable for others near that shift (Chan, Golub & LeVeque 1983).
+
+    References
+    ----------
+    Chan, T. F., Golub, G. H., & LeVeque, R. J. (1983). Algorithms for computing the sample
+    variance: Analysis and recommendations. *The American Statistician*, 37(3), 242-247.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(300, 1))
+    >>> df = pd.DataFrame(np.clip(np.round(3 + f + rng.normal(size=(300, 4))), 1, 5), columns=list("abcd"))
+    >>> m = moments((df.iloc[i:i + 100] for i in range(0, 300, 100)), columns=list("abcd"))
+    >>> m.n_rows, bool(np.allclose(m.corr(), df.corr())), bool(np.allclose(m.mean(), df.mean()))
+    (300, True, True)
+
+    Validated against: pandas' pairwise-complete ``DataFrame.cov``/``corr``/``mean`` with
+    missing values (rtol 1e-12), invariance to the chunk size (Hypothesis) and merging of
+    differently shifted parts (tests/test_chunked.py).
     """
     if isinstance(batches, pd.DataFrame):
         batches = [batches]
@@ -195,7 +236,48 @@ def moments(
 
 
 def parquet_batches(path: str | Path, *, columns: Sequence[str], batch_size: int = 262_144) -> Iterable[pd.DataFrame]:
-    """Yield the ``columns`` of a Parquet file as float DataFrames of ``batch_size`` rows."""
+    """Yield the ``columns`` of a Parquet file as float DataFrames of ``batch_size`` rows.
+
+    Parameters
+    ----------
+    path
+        A Parquet file.
+    columns
+        The columns to read (only these are loaded).
+    batch_size
+        Maximum rows per batch (pyarrow's ``ParquetFile.iter_batches``); the last batch may
+        be shorter, and batches do not cross row groups.
+
+    Returns
+    -------
+    iterator of pandas.DataFrame
+        One float DataFrame per batch, nulls as NaN, read lazily (one batch in memory).
+
+    Notes
+    -----
+    No statistics: a thin generator over ``pyarrow.parquet.ParquetFile.iter_batches``. The
+    values are converted to float64, so integer codes and nullable integers are accepted;
+    text columns raise when converted.
+
+    References
+    ----------
+    Apache Arrow (2024). *pyarrow.parquet.ParquetFile.iter_batches*. Apache Arrow Python
+    documentation.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"a": np.arange(200.0), "b": np.ones(200)})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "x.parquet")
+    ...     df.to_parquet(p)
+    ...     [len(b) for b in parquet_batches(p, columns=["a"], batch_size=80)]
+    [80, 80, 40]
+
+    Tested on: a generated 5,000-row Parquet file read in batches of 777, whose moments
+    equal the in-memory ones (tests/test_chunked.py).
+    """
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
@@ -206,7 +288,50 @@ def parquet_batches(path: str | Path, *, columns: Sequence[str], batch_size: int
 
 def moments_parquet(path: str | Path, *, columns: Sequence[str], batch_size: int = 262_144,
                     listwise: bool = False) -> Moments:
-    """Accumulate moments from a Parquet file batch by batch (memory stays bounded)."""
+    """Accumulate moments from a Parquet file batch by batch (memory stays bounded).
+
+    Parameters
+    ----------
+    path
+        A Parquet file.
+    columns
+        The numeric columns (items) to accumulate.
+    batch_size
+        Rows per batch (see :func:`parquet_batches`); does not change the result beyond
+        rounding error.
+    listwise
+        Keep only rows complete on every column (see :func:`moments`).
+
+    Returns
+    -------
+    Moments
+
+    Notes
+    -----
+    :func:`moments` over :func:`parquet_batches`; the same formulas. Peak memory is about
+    one batch of ``len(columns)`` float columns plus the p x p accumulators.
+
+    References
+    ----------
+    Chan, T. F., Golub, G. H., & LeVeque, R. J. (1983). Algorithms for computing the sample
+    variance: Analysis and recommendations. *The American Statistician*, 37(3), 242-247.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.integers(1, 6, size=(200, 3)).astype(float), columns=list("abc"))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "x.parquet")
+    ...     df.to_parquet(p)
+    ...     m = moments_parquet(p, columns=list("abc"), batch_size=80)
+    >>> m.n_rows, bool(np.allclose(m.cov(), df.cov()))
+    (200, True)
+
+    Validated against: pandas' pairwise-complete ``DataFrame.corr`` of the same data in
+    memory (rtol 1e-12; tests/test_chunked.py).
+    """
     return moments(parquet_batches(path, columns=columns, batch_size=batch_size), columns=columns,
                    listwise=listwise)
 
@@ -217,6 +342,42 @@ def moments_dask(ddf: Any, *, columns: Sequence[str]) -> Moments:
     Each partition's moments are computed where the partition lives (on the cluster's
     workers when a ``distributed.Client`` is active) and only the small p x p matrices travel
     back, to be merged here.
+
+    Parameters
+    ----------
+    ddf
+        A ``dask.dataframe.DataFrame`` holding at least ``columns``.
+    columns
+        The numeric columns (items) to accumulate (pairwise complete; there is no
+        ``listwise`` option here).
+
+    Returns
+    -------
+    Moments
+
+    Notes
+    -----
+    The same formulas as :func:`moments`; the shift is taken from the first partition (which
+    is computed once for that), and the parts are merged in partition order, so the result
+    does not depend on the scheduler beyond rounding error.
+
+    References
+    ----------
+    Chan, T. F., Golub, G. H., & LeVeque, R. J. (1983). Algorithms for computing the sample
+    variance: Analysis and recommendations. *The American Statistician*, 37(3), 242-247.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import dask.dataframe as dd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.integers(1, 6, size=(200, 3)).astype(float), columns=list("abc"))
+    >>> m = moments_dask(dd.from_pandas(df, npartitions=4), columns=list("abc"))
+    >>> m.n_rows, bool(np.allclose(m.cov(), df.cov()))
+    (200, True)
+
+    Validated against: pandas' pairwise-complete ``DataFrame.cov`` in memory, on a
+    two-worker local ``distributed`` cluster (rtol 1e-12; tests/test_chunked.py).
     """
     import dask
 
@@ -261,6 +422,52 @@ def alpha_chunked(m: Moments) -> ChunkedAlpha:
 
     Uses psych's ``C = cov(x, use = "pairwise")`` and ``R = cov2cor(C)``, as
     :func:`servicestudy.alpha` does, so the two agree to rounding error.
+
+    Parameters
+    ----------
+    m
+        Moments of the scale's items (from :func:`moments`, :func:`moments_parquet` or
+        :func:`moments_dask`), keyed in the same direction.
+
+    Returns
+    -------
+    ChunkedAlpha
+        ``alpha``, ``std_alpha``, ``g6``, ``average_r``, ``median_r``, ``signal_noise``,
+        ``ase``, ``n_obs`` (rows with at least one answer) and ``n_items``. No per-item
+        ("alpha if item deleted") table: it needs every row's scale score.
+
+    Notes
+    -----
+    With k items: ``alpha = k/(k-1) (1 - tr(C) / 1'C1)``; ``std_alpha = k rbar / (1 + (k-1)
+    rbar)`` with ``rbar`` the mean off-diagonal element of R; G6 (Guttman's lambda 6) from
+    the squared multiple correlations of R; ``signal_noise = k rbar / (1 - rbar)``; ``ase``
+    psych's asymptotic SE. These are psych 2.2.9's definitions, taken from the shared
+    implementation behind :func:`servicestudy.alpha`.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16(3), 297-334.
+
+    Guttman, L. (1945). A basis for analyzing test-retest reliability. *Psychometrika*,
+    10(4), 255-282.
+
+    Revelle, W. (2022). psych: Procedures for psychological, psychometric, and personality
+    research. R package version 2.2.9.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(300, 1))
+    >>> df = pd.DataFrame(np.clip(np.round(3 + f + rng.normal(size=(300, 4))), 1, 5), columns=list("abcd"))
+    >>> m = moments((df.iloc[i:i + 100] for i in range(0, 300, 100)), columns=list("abcd"))
+    >>> print(round(alpha_chunked(m).alpha, 4))
+    0.7821
+
+    Validated against: the in-memory :func:`servicestudy.alpha` on the same data with
+    missing values, chunks of 451 rows (rel 1e-10; tests/test_chunked.py); that function is
+    validated against R 4.2.2 psych 2.2.9 ``alpha`` (tests/test_reliability.py).
     """
     from .reliability import _alpha_from_cov
 
@@ -272,7 +479,46 @@ def alpha_chunked(m: Moments) -> ChunkedAlpha:
 
 
 def kmo_chunked(m: Moments) -> Any:
-    """KMO from :class:`Moments` (``cor(x, use = "pairwise")``, as :func:`servicestudy.kmo`)."""
+    """KMO from :class:`Moments` (``cor(x, use = "pairwise")``, as :func:`servicestudy.kmo`).
+
+    Parameters
+    ----------
+    m
+        Moments of the items.
+
+    Returns
+    -------
+    KMOResult
+        ``overall`` KMO, ``per_item`` MSA (a Series indexed by item) and ``n_items``.
+
+    Notes
+    -----
+    With R the pairwise correlation matrix and Q the anti-image correlations
+    ``q_ij = -R^ij / sqrt(R^ii R^jj)``: ``KMO = sum r_ij^2 / (sum r_ij^2 + sum q_ij^2)`` over
+    the off-diagonal elements, and each item's MSA the same sums over its row (psych
+    ``KMO``).
+
+    References
+    ----------
+    Kaiser, H. F. (1970). A second generation little jiffy. *Psychometrika*, 35(4), 401-415.
+
+    Kaiser, H. F., & Rice, J. (1974). Little jiffy, mark IV. *Educational and Psychological
+    Measurement*, 34(1), 111-117.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(300, 1))
+    >>> df = pd.DataFrame(np.clip(np.round(3 + f + rng.normal(size=(300, 4))), 1, 5), columns=list("abcd"))
+    >>> m = moments((df.iloc[i:i + 100] for i in range(0, 300, 100)), columns=list("abcd"))
+    >>> print(round(kmo_chunked(m).overall, 4))
+    0.7846
+
+    Validated against: the in-memory :func:`servicestudy.kmo` on the same data with missing
+    values, overall and per item (rel 1e-10; tests/test_chunked.py); that function is
+    validated against R 4.2.2 psych 2.2.9 ``KMO`` (tests/test_reliability.py).
+    """
     from .reliability import KMOResult, _kmo_from_corr
 
     overall, per_item = _kmo_from_corr(m.corr().to_numpy())
@@ -281,7 +527,46 @@ def kmo_chunked(m: Moments) -> Any:
 
 
 def bartlett_chunked(m: Moments) -> Any:
-    """Bartlett's test of sphericity from :class:`Moments` (n = rows seen, as psych)."""
+    """Bartlett's test of sphericity from :class:`Moments` (n = rows seen, as psych).
+
+    Parameters
+    ----------
+    m
+        Moments of the items.
+
+    Returns
+    -------
+    BartlettResult
+        ``statistic``, ``df``, ``pvalue``, ``n_obs`` and ``n_items``.
+
+    Notes
+    -----
+    ``chi2 = -((n - 1) - (2p + 5)/6) log|R|`` on ``p(p - 1)/2`` df, with R the pairwise
+    correlation matrix and n = ``m.n_rows``, every row seen. The in-memory
+    :func:`servicestudy.bartlett` counts only rows with at least one answer, so the two
+    differ when some rows are entirely missing; drop such rows before accumulating to get
+    the same statistic.
+
+    References
+    ----------
+    Bartlett, M. S. (1951). The effect of standardization on a chi square approximation in
+    factor analysis. *Biometrika*, 38(3/4), 337-344.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(300, 1))
+    >>> df = pd.DataFrame(np.clip(np.round(3 + f + rng.normal(size=(300, 4))), 1, 5), columns=list("abcd"))
+    >>> m = moments((df.iloc[i:i + 100] for i in range(0, 300, 100)), columns=list("abcd"))
+    >>> b = bartlett_chunked(m)
+    >>> print(round(b.statistic, 2), b.df)
+    312.29 6
+
+    Validated against: the in-memory :func:`servicestudy.bartlett` on the same data (no
+    all-missing rows; rel 1e-10; tests/test_chunked.py); that function is validated against
+    R 4.2.2 psych 2.2.9 ``cortest.bartlett`` (tests/test_reliability.py).
+    """
     from .reliability import BartlettResult, _bartlett_from_corr
 
     stat, df, p = _bartlett_from_corr(m.corr().to_numpy(), m.n_rows)
@@ -290,7 +575,51 @@ def bartlett_chunked(m: Moments) -> Any:
 
 
 def efa_chunked(m: Moments, n_factors: int, *, method: str = "minres", rotation: str = "oblimin") -> Any:
-    """Exploratory factor analysis from :class:`Moments`, as :func:`servicestudy.efa`."""
+    """Exploratory factor analysis from :class:`Moments`, as :func:`servicestudy.efa`.
+
+    Parameters
+    ----------
+    m
+        Moments of the items.
+    n_factors
+        Number of factors to extract.
+    method
+        ``"minres"``, ``"ml"`` or ``"pa"`` (see :func:`servicestudy.efa`).
+    rotation
+        A rotation accepted by :func:`servicestudy.efa` (default ``"oblimin"``).
+
+    Returns
+    -------
+    EFAResult
+        The same result :func:`servicestudy.efa` returns (loadings, communalities, fit).
+
+    Notes
+    -----
+    The pairwise correlation matrix of ``m`` and the pairwise counts ``m.n`` are handed to
+    the code behind :func:`servicestudy.efa` (psych ``fa`` definitions); n for the fit
+    statistics is ``m.n_rows``, every row seen. See :func:`servicestudy.efa` for the
+    extraction and rotation formulas and the variants chosen.
+
+    References
+    ----------
+    Revelle, W. (2022). psych: Procedures for psychological, psychometric, and personality
+    research. R package version 2.2.9.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(300, 1))
+    >>> df = pd.DataFrame(np.clip(np.round(3 + f + rng.normal(size=(300, 4))), 1, 5), columns=list("abcd"))
+    >>> m = moments((df.iloc[i:i + 100] for i in range(0, 300, 100)), columns=list("abcd"))
+    >>> e = efa_chunked(m, 1)
+    >>> [round(float(v), 3) for v in e.loadings.iloc[:, 0]]
+    [0.695, 0.682, 0.641, 0.733]
+
+    Validated against: the loadings of the in-memory :func:`servicestudy.efa` on the same
+    data with missing values (rtol 1e-8; tests/test_chunked.py); that function is validated
+    against R 4.2.2 psych 2.2.9 ``fa`` (tests/test_factor.py).
+    """
     from .factor import _efa_from_corr, _efa_result
 
     res = _efa_from_corr(m.corr().to_numpy(), m.n_rows, int(n_factors), method, rotation, np_obs=m.n)
@@ -335,6 +664,22 @@ def ols_chunked(
         Column names. Rows missing any of them are dropped (listwise) and counted.
     cov_type
         ``"nonrobust"``, ``"HC0"``, ``"HC1"`` or ``"HC3"`` (as ``sandwich::vcovHC``).
+    conf_level
+        Confidence level of the t intervals.
+
+    Returns
+    -------
+    ChunkedOLS
+        ``coefficients`` (``estimate``, ``std_error``, ``statistic``, ``pvalue``, ``ci_low``,
+        ``ci_high`` by term, ``Intercept`` first), ``r2``, ``adj_r2``, ``f_statistic``,
+        ``f_pvalue`` (the classical F test, also under HC), ``sigma``, ``n_obs`` and
+        ``n_dropped``.
+
+    Raises
+    ------
+    DataError
+        For an unknown ``cov_type``, too few complete rows, perfectly collinear predictors,
+        or absent / non-numeric columns.
 
     Notes
     -----
@@ -342,7 +687,35 @@ def ols_chunked(
     and the intercept and its covariance are mapped back with ``beta = M beta_z``,
     ``V = M V_z M'``. HC standard errors need each row's residual and leverage, so pass 2
     accumulates ``sum d_i d_i' e_i^2 / (1 - h_i)^k`` (k = 0 for HC0/HC1, 2 for HC3).
-    The results equal :func:`servicestudy.ols` (tested).
+    The results equal :func:`servicestudy.ols` (tested). ``beta = (X'X)^-1 X'y``;
+    nonrobust ``V = s^2 (X'X)^-1`` with ``s^2 = RSS / (n - p - 1)``; HC1 multiplies HC0 by
+    ``n / (n - p - 1)``.
+
+    References
+    ----------
+    White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator and a
+    direct test for heteroskedasticity. *Econometrica*, 48(4), 817-838.
+
+    MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent covariance
+    matrix estimators with improved finite sample properties. *Journal of Econometrics*,
+    29(3), 305-325.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(100, 2))
+    >>> d = pd.DataFrame({"y": 1 + 2 * x[:, 0] - x[:, 1] + rng.normal(size=100),
+    ...                   "x1": x[:, 0], "x2": x[:, 1]})
+    >>> r = ols_chunked(lambda: (d.iloc[i:i + 30] for i in range(0, 100, 30)), "y", ["x1", "x2"],
+    ...                 cov_type="HC3")
+    >>> [round(float(v), 3) for v in r.coefficients["estimate"]]
+    [0.844, 1.967, -0.905]
+
+    Validated against: the in-memory :func:`servicestudy.ols` on a 4,000-row Parquet file
+    with missing values, for nonrobust, HC0, HC1 and HC3 (coefficients, SEs and intervals
+    rtol 1e-9; R^2 and F rel 1e-10; tests/test_chunked.py); that function is validated
+    against R ``lm`` and ``sandwich::vcovHC`` (tests/test_drivers.py).
     """
     from scipy import stats
 
