@@ -278,6 +278,26 @@ def test_batched_one_factor_minres_equals_single_fits(bfi):
     assert _fa1_minres_values_batch(structured[None])[1][0]
 
 
+def test_batched_one_factor_short_last_newton_step_equals_full_iteration(bfi):
+    """The batch ends a fit with a short last Newton step (step_tol) instead of iterating the
+    gradient down to 1e-10; step_tol=0 is the full iteration. Same matrices, same values."""
+    from servicestudy.factor import _fa1_minres_values_batch, _normal_sample_correlations
+
+    ref, data = bfi
+    rng = np.random.default_rng(8)
+    structured = pairwise_cor(data[ref["all_items"]["items"]].to_numpy(dtype=float))
+    stacks = [_normal_sample_correlations(rng, 40, n, p) for n, p in [(200, 10), (1000, 20), (10000, 20)]]
+    stacks.append(structured[None])
+    n_both = 0
+    for rs in stacks:
+        short, ok_short = _fa1_minres_values_batch(rs)
+        full, ok_full = _fa1_minres_values_batch(rs, step_tol=0.0)
+        both = ok_short & ok_full
+        n_both += int(both.sum())
+        np.testing.assert_allclose(short[both], full[both], atol=1e-6)
+    assert n_both >= 100
+
+
 def test_resample_draws_column_by_column_equal_one_draw():
     # parallel_analysis draws a (p, n) index matrix per replicate; it is the stream that
     # drawing n indices per column gives (so results do not depend on the blocking)
