@@ -443,11 +443,32 @@ def implied_population(config: SimulationConfig | Mapping[str, Any] | None = Non
     ``k / (k - 1) * (1 - tr(C) / 1'C1)``; the score weights are ``Cov(D)^-1 Cov(D, sat)`` for
     the dimension mean scores ``D`` and the overall mean score ``sat``.
 
+    ``Phi2`` (the bivariate normal upper-orthant probability) is evaluated through Owen's T
+    function (Owen 1956); Genz (2004) gives the accuracy comparisons.
+
+    References
+    ----------
+    Owen, D. B. (1956). Tables for computing bivariate normal probabilities. *Annals of
+    Mathematical Statistics*, 27(4), 1075-1090.
+
+    Genz, A. (2004). Numerical computation of rectangular bivariate and trivariate normal and
+    t probabilities. *Statistics and Computing*, 14(3), 251-260.
+
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16(3), 297-334.
+
     Examples
     --------
     >>> pop = implied_population()
     >>> round(pop["latent"]["r2"], 3) > 0.4
     True
+    >>> all(pop["ordinal"]["alpha"][c] < pop["continuous"]["alpha"][c] for c in ("content", "attitude"))
+    True
+
+    Validated against: SciPy numerical integration of the bivariate normal (abs 1e-9), the
+    closed-form latent variance and R² (rel 1e-12), and recovery in 20,000 simulated
+    respondents of the item means, alphas and score weights within 4.5 standard errors
+    (tests/test_simulate.py).
     """
     cfg = _resolve_config(config)
     cb = load_codebook(codebook)
@@ -647,6 +668,22 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
     times lie in a fixed window derived from ``start_date`` and ``days`` and the seed, never
     the wall clock. IP addresses lie in the RFC 5737 documentation ranges.
 
+    Draws: demographics from their configured shares; latent dimensions ``eta_i = mu(g) +
+    z_i``, ``z_i ~ N(0, Phi)``; items cut from ``shift_j + lambda_j eta_ic + sqrt(1 -
+    lambda_j^2) e_ij`` at thresholds ``tau``; then defects, item nonresponse (MCAR and MAR)
+    and don't-know answers at the configured rates. ``truth`` carries the parameters and
+    :func:`implied_population`; ``defects`` says which row got which defect.
+
+    Raises
+    ------
+    DataError
+        ``n`` is not a positive integer, or a ``config`` override is invalid.
+
+    References
+    ----------
+    Cotton, M., Vegoda, L., & Arkko, J. (2010). *IPv4 Address Blocks Reserved for
+    Documentation*. RFC 5737, IETF.
+
     Examples
     --------
     >>> wave = simulate(50, seed=1)
@@ -654,6 +691,12 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
     (50, ['resp_id', 'submit_time', 'duration_s'])
     >>> bool(wave.responses["ATT1"].dropna().isin([1, 2, 3, 4, 5, 6]).all())
     True
+
+    Validated against: the model's own population values (:func:`implied_population`) and
+    configured rates, recovered from 20,000 simulated respondents within 4.5 standard errors
+    (latent weights, group effects, item means, score weights, alpha, defect, missing and
+    don't-know rates), plus determinism by seed and byte-for-byte regeneration of the
+    bundled wave (tests/test_simulate.py).
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DataError(f"n must be a positive integer; got {n!r}")
@@ -997,7 +1040,35 @@ def write_wenjuanxing(responses: pd.DataFrame, path: str | Path, codebook: str |
     Notes
     -----
     The xlsx is written with openpyxl and re-packed with fixed zip timestamps and fixed
-    ``docProps/core.xml`` times, so the same answers always give the same bytes.
+    ``docProps/core.xml`` times, so the same answers always give the same bytes. The layout
+    is that of :func:`wenjuanxing_table`: the six meta columns in Wenjuanxing's order,
+    ``N、stem`` headers, ``N(sub item)`` for matrix rows, multi-select answers joined with
+    ``┋`` (text download) or ``第N题(option)`` 0/1 columns (code download). Reverse-keyed items
+    are written as answered. The file is written atomically.
+
+    Raises
+    ------
+    DataError
+        The suffix is neither ``.xlsx`` nor ``.csv``.
+
+    References
+    ----------
+    ECMA International (2021). *ECMA-376: Office Open XML File Formats* (5th ed.).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> wave = simulate(20, seed=2)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     a = write_wenjuanxing(wave.responses, pathlib.Path(d) / "a.xlsx")
+    ...     b = write_wenjuanxing(wave.responses, pathlib.Path(d) / "b.xlsx")
+    ...     print(a.name, a.read_bytes() == b.read_bytes())
+    a.xlsx True
+
+    Tested on: the layout of the real Wenjuanxing exports (tests/test_simulate.py with the
+    fixtures), text and code downloads decoding to the same answers, fixed zip and core
+    times, CSV output, and reading back with :func:`servicestudy.io.read_export`
+    (tests/test_simulate.py).
     """
     path = Path(path)
     table = wenjuanxing_table(responses, codebook, download=download)
