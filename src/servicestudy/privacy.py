@@ -167,10 +167,40 @@ def is_valid_id_number(text: str) -> bool:
     """True for an 18-character resident identity number with a valid check character and
     birth date (GB 11643-1999), or a 15-digit legacy number with a valid birth date.
 
+    Parameters
+    ----------
+    text
+        The candidate number (full-width digits and a lower-case ``x`` are accepted: the text
+        is NFKC-normalised and upper-cased first).
+
+    Returns
+    -------
+    bool
+
+    Notes
+    -----
+    Check character (ISO 7064 MOD 11-2): with weights ``w_i = 2^(17-i) mod 11`` for the
+    first 17 digits ``a_i`` (i = 0..16), ``c = (12 - sum a_i w_i mod 11) mod 11``, written
+    ``X`` when 10. Digits 7-14 (18-character form) or 7-12 (15-character form, year 19yy)
+    must be a real calendar date between 1890 and 2100. The region code is not checked.
+
+    References
+    ----------
+    GB 11643-1999 *Citizen identification number*. Standardization Administration of China.
+
+    ISO/IEC 7064:2003 *Information technology - Security techniques - Check character
+    systems* (MOD 11-2).
+
+    Examples
+    --------
     >>> is_valid_id_number("11010519491231002X")
     True
     >>> is_valid_id_number("110105194912310021")
     False
+
+    Validated against: the worked example of GB 11643-1999 (11010519491231002X) and an
+    independent implementation of the check character, with invalid check characters,
+    impossible dates and wrong lengths (tests/test_privacy.py).
     """
     import unicodedata
 
@@ -301,12 +331,38 @@ def find_identifiers(data: pd.DataFrame | pd.Series) -> pd.DataFrame:
         ``start``/``end`` (character offsets in the cell's text) and ``match`` (the matched
         text, masked so that the listing itself does not disclose it).
 
+    Raises
+    ------
+    DataError
+        ``data`` is neither a DataFrame nor a Series.
+
+    Notes
+    -----
+    The patterns and their limits are listed in the module docstring (mobile and resident
+    identity numbers, IPv4/IPv6, e-mail, WeChat and QQ after a cue, names after a cue).
+    Detection is pattern-based: it finds what the patterns describe and no more, so free
+    text should still be read before publication. Boolean columns are skipped.
+
+    References
+    ----------
+    GB 11643-1999 *Citizen identification number*. Standardization Administration of China.
+
+    ISO/IEC 7064:2003 *Information technology - Security techniques - Check character
+    systems* (MOD 11-2).
+
+    Personal Information Protection Law of the People's Republic of China (中华人民共和国个人
+    信息保护法), adopted 20 August 2021, in force 1 November 2021; Article 6 (minimisation).
+
     Examples
     --------
     >>> import pandas as pd
     >>> s = pd.Series(["电话13812345678", "我叫张伟，很满意", "无"], name="suggestion")
     >>> find_identifiers(s)[["row", "kind", "match"]].to_dict("records")
     [{'row': 0, 'kind': 'mobile', 'match': '13*******78'}, {'row': 1, 'kind': 'name', 'match': '张*'}]
+
+    Tested on: hand-written positive and negative cases for every kind, the layout of the
+    listing, and a generated Wenjuanxing export with injected identifiers
+    (tests/test_privacy.py).
     """
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     if not isinstance(frame, pd.DataFrame):
@@ -344,12 +400,26 @@ def mask_identifiers(text: Any, *, counts: Counter[str] | None = None) -> Any:
     str
         The text with every identifier replaced by its token (see :data:`MASKS`).
 
+    Notes
+    -----
+    The same detection as :func:`find_identifiers`; overlapping matches are resolved in favour
+    of the earliest and then the longest. Masking is idempotent: the tokens contain no
+    identifier.
+
+    References
+    ----------
+    Personal Information Protection Law of the People's Republic of China (中华人民共和国个人
+    信息保护法), adopted 20 August 2021, in force 1 November 2021; Article 6 (minimisation).
+
     Examples
     --------
     >>> mask_identifiers("我叫王小明，手机+86 138-1234-5678，邮箱 wxm@example.com，微信号：wxm_2022")
     '我叫[姓名]，手机[手机号]，邮箱 [邮箱]，微信号：[微信号]'
     >>> mask_identifiers("身份证11010519491231002X，IP 10.0.0.1")
     '身份证[身份证号]，IP [IP]'
+
+    Tested on: every kind by hand, and Hypothesis properties (every identifier inserted into
+    random filler text is masked; masking is idempotent) (tests/test_privacy.py).
     """
     if not isinstance(text, str) or not text:
         return text
@@ -406,8 +476,46 @@ def resolve_key(key: bytes | str | PseudonymKey | None = None) -> PseudonymKey:
     by ``$SERVICESTUDY_KEY_FILE`` (refused when it lies inside a git repository), else a
     random key for this run only (``linkable=False``).
 
+    Parameters
+    ----------
+    key
+        The key as bytes or text (at least 16 bytes), a :class:`PseudonymKey` (returned as
+        is), or None to look in the environment.
+
+    Returns
+    -------
+    PseudonymKey
+        The key bytes, a description of where they came from (``source``; never the key
+        itself) and whether pseudonyms are linkable across runs.
+
+    Raises
+    ------
+    DataError
+        The key is shorter than 16 bytes.
+    ReadError
+        The key file is missing, unreadable or inside a git repository.
+
+    Notes
+    -----
+    Keys must never be committed with the data: a key file inside a git working tree is
+    refused. A random key (``secrets.token_bytes(32)``) makes pseudonyms unlinkable across
+    runs, which is safe but means the same respondent gets a new pseudonym each run.
+
+    References
+    ----------
+    Krawczyk, H., Bellare, M., & Canetti, R. (1997). *HMAC: Keyed-hashing for message
+    authentication*. RFC 2104, IETF.
+
+    Examples
+    --------
     >>> resolve_key("0123456789abcdef0123").source
     'argument'
+    >>> k = resolve_key(resolve_key("0123456789abcdef0123"))
+    >>> k.linkable
+    True
+
+    Tested on: each source in turn (argument, environment variable, key file, a key file
+    inside a repository, a missing key file, no key) (tests/test_privacy.py).
     """
     if isinstance(key, PseudonymKey):
         return key
@@ -473,11 +581,32 @@ def pseudonymize(
     Series
         Pseudonyms (``str`` dtype) with the index and name of ``values``.
 
+    Raises
+    ------
+    DataError
+        A key shorter than 16 bytes, ``length`` outside 8-64, or two ids with the same
+        pseudonym.
+
+    Notes
+    -----
+    ``pseudonym = prefix + hex(HMAC-SHA256(key, utf8(id)))[:length]``, the id written as
+    text (an integral float as an integer). Without the key the pseudonyms cannot be linked
+    back to the ids by trying every plausible id, which a plain hash would allow.
+
+    References
+    ----------
+    Krawczyk, H., Bellare, M., & Canetti, R. (1997). *HMAC: Keyed-hashing for message
+    authentication*. RFC 2104, IETF.
+
     Examples
     --------
     >>> s = pseudonymize([1, 2, 1.0], key="a key of sixteen bytes or more")
     >>> bool(s.str.startswith("R-").all()), s[0] == s[2], s[0] == s[1], len(s[0])
     (True, True, False, 14)
+
+    Validated against: Python's :mod:`hmac` (``hmac.new(key, id, sha256)``) computed in the
+    test, and Hypothesis properties (stable and distinct for distinct ids)
+    (tests/test_privacy.py).
     """
     if not 8 <= length <= 64:
         raise DataError("pseudonym length out of range", value=length, expected="8 to 64 hex digits")
@@ -580,6 +709,24 @@ def scrub(
         ``masked_cells`` (column -> number of cells changed), ``key_source`` and
         ``linkable_across_runs``. The report never contains the key or an identifier.
 
+    Raises
+    ------
+    DataError
+        ``df`` is not a DataFrame, or the key is too short.
+    ReadError
+        A key file cannot be used (see :func:`resolve_key`).
+
+    Notes
+    -----
+    Data minimisation as PIPL Art. 6 asks: what the analysis does not need is removed before
+    anything is written. ``scrub`` does not make data anonymous in the statistical sense
+    (combinations of demographics can still single out a respondent in a small cell).
+
+    References
+    ----------
+    Personal Information Protection Law of the People's Republic of China (中华人民共和国个人
+    信息保护法), adopted 20 August 2021, in force 1 November 2021; Article 6 (minimisation).
+
     Examples
     --------
     >>> import pandas as pd
@@ -589,6 +736,10 @@ def scrub(
     >>> clean, rep = scrub(df, load_codebook("k_station"), key="0123456789abcdef-demo")
     >>> list(clean.columns), clean["suggestion"].tolist(), rep["masked"]
     (['resp_id', 'suggestion'], ['请联系[手机号]', '很好'], {'mobile': 1})
+
+    Tested on: a table with every kind of identifier, the index as id column and a random
+    key, and end to end: no injected identifier reaches the processed files or the prepared
+    report data of a generated Wenjuanxing export (tests/test_privacy.py).
     """
     from .codebook import Codebook, load_codebook
 
