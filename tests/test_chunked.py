@@ -87,7 +87,9 @@ def test_merging_moments_with_different_shifts():
 
 @pytest.fixture(scope="module")
 def items_with_gaps() -> pd.DataFrame:
-    return _likert(3000, 8, seed=21, miss=0.04)
+    df = _likert(3000, 8, seed=21, miss=0.04)
+    df.iloc[[5, 700, 2999]] = np.nan  # rows with no answer at all count nowhere
+    return df
 
 
 def test_alpha_from_chunks_equals_in_memory(items_with_gaps):
@@ -113,6 +115,11 @@ def test_kmo_bartlett_efa_from_chunks_equal_in_memory(items_with_gaps):
     assert bartlett_chunked(m).statistic == pytest.approx(bartlett(df).statistic, rel=1e-10)
     a, b = efa_chunked(m, 2).loadings, efa(df, 2).loadings
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-8, atol=1e-10)
+    fa_c, fa_m = efa_chunked(m, 2), efa(df, 2)
+    assert fa_c.to_frame().shape == fa_m.to_frame().shape
+    for field in ("statistic", "rmsea", "tli", "bic"):
+        if hasattr(fa_m, field):
+            assert getattr(fa_c, field) == pytest.approx(getattr(fa_m, field), rel=1e-8), field
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "HC3"])

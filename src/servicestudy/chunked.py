@@ -542,10 +542,9 @@ def bartlett_chunked(m: Moments) -> Any:
     Notes
     -----
     ``chi2 = -((n - 1) - (2p + 5)/6) log|R|`` on ``p(p - 1)/2`` df, with R the pairwise
-    correlation matrix and n = ``m.n_rows``, every row seen. The in-memory
-    :func:`servicestudy.bartlett` counts only rows with at least one answer, so the two
-    differ when some rows are entirely missing; drop such rows before accumulating to get
-    the same statistic.
+    correlation matrix and n the number of rows with at least one answer
+    (``m.n_nonempty``), as the in-memory :func:`servicestudy.bartlett` (psych counts every row;
+    the two differ only when a row is entirely missing).
 
     References
     ----------
@@ -569,8 +568,9 @@ def bartlett_chunked(m: Moments) -> Any:
     """
     from .reliability import BartlettResult, _bartlett_from_corr
 
-    stat, df, p = _bartlett_from_corr(m.corr().to_numpy(), m.n_rows)
-    return BartlettResult(statistic=float(stat), df=int(df), pvalue=float(p), n_obs=int(m.n_rows),
+    n = m.n_nonempty or m.n_rows
+    stat, df, p = _bartlett_from_corr(m.corr().to_numpy(), n)
+    return BartlettResult(statistic=float(stat), df=int(df), pvalue=float(p), n_obs=int(n),
                           n_items=len(m.columns))
 
 
@@ -597,7 +597,8 @@ def efa_chunked(m: Moments, n_factors: int, *, method: str = "minres", rotation:
     -----
     The pairwise correlation matrix of ``m`` and the pairwise counts ``m.n`` are handed to
     the code behind :func:`servicestudy.efa` (psych ``fa`` definitions); n for the fit
-    statistics is ``m.n_rows``, every row seen. See :func:`servicestudy.efa` for the
+    statistics is the number of rows with at least one answer (``m.n_nonempty``), as in
+    :func:`servicestudy.efa`. See :func:`servicestudy.efa` for the
     extraction and rotation formulas and the variants chosen.
 
     References
@@ -622,8 +623,9 @@ def efa_chunked(m: Moments, n_factors: int, *, method: str = "minres", rotation:
     """
     from .factor import _efa_from_corr, _efa_result
 
-    res = _efa_from_corr(m.corr().to_numpy(), m.n_rows, int(n_factors), method, rotation, np_obs=m.n)
-    return _efa_result(res, list(m.columns), method, rotation, m.n_rows)
+    n = m.n_nonempty or m.n_rows
+    res = _efa_from_corr(m.corr().to_numpy(), n, int(n_factors), method, rotation, np_obs=m.n)
+    return _efa_result(res, list(m.columns), method, rotation, n)
 
 
 @dataclasses.dataclass(frozen=True)
