@@ -54,7 +54,7 @@ def test_parquet_batches_equal_in_memory(tmp_path):
 
 
 def test_dask_partitions_equal_in_memory():
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd  # locked dependency: never skipped
     from distributed import Client, LocalCluster
 
     from servicestudy.chunked import moments_dask
