@@ -184,7 +184,7 @@ def test_wenjuanxing_number_download_multiselect(tmp_path: Path) -> None:
 
 
 def test_sav_value_labels_and_user_missing(tmp_path: Path) -> None:
-    pyreadstat = pytest.importorskip("pyreadstat")
+    import pyreadstat  # locked dependency: never skipped
     df = pd.DataFrame({"ATT1": [1.0, 2.0, 9.0, 5.0], "gender": [1.0, 2.0, 1.0, 2.0], "other": [0.0, 1.0, 2.0, 3.0]})
     p = tmp_path / "w.sav"
     pyreadstat.write_sav(df, p, column_labels={"ATT1": "民警办事态度热情、礼貌", "gender": "您的性别", "other": "x"},
@@ -206,7 +206,7 @@ def test_sav_value_labels_and_user_missing(tmp_path: Path) -> None:
 
 
 def test_dta_value_labels_and_user_missing(tmp_path: Path) -> None:
-    pyreadstat = pytest.importorskip("pyreadstat")
+    import pyreadstat  # locked dependency: never skipped
     df = pd.DataFrame({"ATT1": [1.0, 2.0, "a", 4.0], "gender": [1.0, 2.0, 1.0, 2.0]}, dtype=object)
     df["gender"] = df["gender"].astype(float)
     p = tmp_path / "w.dta"
