@@ -153,7 +153,7 @@ def render(rows: list[dict]) -> str:
              "|---|---:|---|---:|---:|---:|---|"]
     for r in rows:
         sec = r.get("seconds")
-        s = "" if sec is None else (r["status"] if not math.isfinite(sec) else f"{sec:.3f}")
+        s = "" if sec is None else (r["status"] if not math.isfinite(sec) else (f"{sec:.3f}" if sec >= 0.01 else f"{sec:.5f}"))
         if r.get("status") not in ("ok",) and not s:
             s = r.get("status", "")
         mem = f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else ""
