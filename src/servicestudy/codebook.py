@@ -536,6 +536,21 @@ class _Problems:
     def add(self, msg: str) -> None:
         self.items.append(msg)
 
+    def entries(self, doc: Mapping[str, Any], key: str, allowed: set[str]) -> Iterable[tuple[int, str, Mapping[str, Any]]]:
+        """Yield (index, location, mapping) for each entry of the list ``doc[key]``, recording
+        a problem for a non-list, a non-mapping entry or unknown keys."""
+        raw = doc.get(key) or []
+        if not isinstance(raw, list):
+            self.add(f"{key}: expected a list")
+            return
+        for k, entry in enumerate(raw):
+            where = f"{key}[{k}]"
+            if not isinstance(entry, Mapping):
+                self.add(f"{where}: expected a mapping")
+                continue
+            self.keys(where, entry, allowed)
+            yield k, where, entry
+
     def keys(self, where: str, obj: Mapping[str, Any], allowed: set[str]) -> None:
         unknown = sorted(set(map(str, obj)) - allowed)
         if unknown:
@@ -681,16 +696,7 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
     # items
     items: dict[str, Item] = {}
     members: dict[str, list[str]] = {cid: [] for cid in construct_meta}
-    raw_items = doc.get("items") or []
-    if not isinstance(raw_items, list):
-        problems.add("items: expected a list")
-        raw_items = []
-    for k, it in enumerate(raw_items):
-        w = f"items[{k}]"
-        if not isinstance(it, Mapping):
-            problems.add(f"{w}: expected a mapping")
-            continue
-        problems.keys(w, it, _ITEM_KEYS)
+    for k, w, it in problems.entries(doc, "items", _ITEM_KEYS):
         iid = claim(it.get("id"), w)
         w = f"items[{k}] ({it.get('id')!s})"
         scale = it.get("scale")
@@ -745,16 +751,7 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
 
     # categoricals
     categoricals: dict[str, Categorical] = {}
-    raw_cats = doc.get("categoricals") or []
-    if not isinstance(raw_cats, list):
-        problems.add("categoricals: expected a list")
-        raw_cats = []
-    for k, c in enumerate(raw_cats):
-        w = f"categoricals[{k}]"
-        if not isinstance(c, Mapping):
-            problems.add(f"{w}: expected a mapping")
-            continue
-        problems.keys(w, c, _CAT_KEYS)
+    for k, w, c in problems.entries(doc, "categoricals", _CAT_KEYS):
         cid = claim(c.get("id"), w)
         w = f"categoricals[{k}] ({c.get('id')!s})"
         cats = _levels(c.get("categories"), f"{w}.categories", problems, cls=Category)
@@ -771,16 +768,7 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
 
     # free-text questions
     texts: dict[str, TextQuestion] = {}
-    raw_texts = doc.get("texts") or []
-    if not isinstance(raw_texts, list):
-        problems.add("texts: expected a list")
-        raw_texts = []
-    for k, t in enumerate(raw_texts):
-        w = f"texts[{k}]"
-        if not isinstance(t, Mapping):
-            problems.add(f"{w}: expected a mapping")
-            continue
-        problems.keys(w, t, _TEXT_KEYS)
+    for _k, w, t in problems.entries(doc, "texts", _TEXT_KEYS):
         tid = claim(t.get("id"), w)
         if tid is None:
             continue
