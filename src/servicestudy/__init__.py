@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "htmt": "validity",
     "fornell_larcker": "validity",
     "reliability_report": "validity",
+    "item_analysis": "items",
     # description, comparison, drivers
     "describe_items": "describe",
     "ttest": "compare",
