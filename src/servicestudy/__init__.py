@@ -61,6 +61,8 @@ _EXPORTS: dict[str, str] = {
     "fornell_larcker": "validity",
     "reliability_report": "validity",
     "item_analysis": "items",
+    "correlation_table": "correlation",
+    "significance_stars": "correlation",
     # description, comparison, drivers
     "describe_items": "describe",
     "ttest": "compare",
