@@ -60,7 +60,7 @@ def test_validate_clean_export_exits_0(tmp_path: Path, capsys) -> None:
     assert main(["validate", str(p), "--codebook", str(_small_codebook(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert "2、民警办事态度热情、礼貌 -> ATT1" in out
-    assert "unmatched headers: 0" in out
+    assert "export columns the codebook does not use: 0" in out
     assert "result: clean" in out
 
 
@@ -69,7 +69,7 @@ def test_validate_reports_problems_and_exits_1(tmp_path: Path, capsys) -> None:
     p = _write(tmp_path, "w.csv", text.replace("序号,", "序号X,"))
     assert main(["validate", str(p), "--codebook", str(_small_codebook(tmp_path))]) == 1
     out = capsys.readouterr().out
-    assert "unmatched headers: 1\n  序号X" in out
+    assert "export columns the codebook does not use: 1 (information, not a problem)\n  序号X" in out
     assert "codebook columns not in the file: 1\n  resp_id" in out
     assert "values that cannot be coded: 2" in out
     assert "row 2, column 'ATT1 (2、民警办事态度热情、礼貌)', value '同意吧': unknown label" in out
@@ -152,7 +152,7 @@ def test_bundled_simulated_wave_validates_clean(capsys) -> None:
     for f in files:
         assert main(["validate", str(f)]) == 0, f
         out = capsys.readouterr().out
-        assert "unmatched headers: 0" in out
+        assert "export columns the codebook does not use: 0" in out
         assert "codebook columns not in the file: 0" in out
         assert "values that cannot be coded: 0" in out
 

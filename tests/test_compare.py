@@ -271,3 +271,29 @@ def test_compare_groups_with_weights_uses_design_based_tests():
     assert tab["statistic"].iloc[1] == pytest.approx(float(_WEIGHTED["y_by_edu"]["F"]), rel=1e-8)
     with pytest.raises(DataError, match="rank tests"):
         compare_groups(data, ["y"], ["gender"], weights="w", parametric=False)
+
+
+def test_games_howell_far_tail_p_is_tiny_but_positive():
+    """Well-separated groups: the studentized-range integral underflows to 0.0; the p-value
+    reported is the Bonferroni bound, positive and within 1% of the exact tail where both are
+    computable (checked against SciPy's integral at q where it still has digits)."""
+    from scipy import stats
+
+    from servicestudy.compare import _range_sf
+
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"y": np.r_[rng.normal(0, 1, 60), rng.normal(8, 1, 60), rng.normal(16, 1, 60)],
+                      "g": np.repeat(["a", "b", "c"], 60)})
+    tab = games_howell(d, "y", "g").table
+    assert (tab["pvalue"] > 0).all()
+    assert (tab["pvalue"] < 1e-20).all()
+    tab = tukey_hsd(d, "y", "g").table
+    assert (tab["pvalue"] > 0).all()
+    for q, df in [(8.0, 500.0), (10.0, 50.0), (12.0, 50.0)]:
+        exact = stats.studentized_range.sf(q, 3, df)
+        bound = 3 * 2 * stats.t.sf(q / np.sqrt(2), df)
+        assert exact <= bound <= exact * 1.01
+        want = exact if exact >= 1e-9 else bound
+        assert _range_sf(q, 3, df) == pytest.approx(want, rel=1e-12)
+    assert stats.studentized_range.sf(20.0, 3, 50.0) == 0.0  # why the bound is needed
+    assert _range_sf(20.0, 3, 50.0) > 0

@@ -233,7 +233,12 @@ def test_screen_flags_and_keeps_every_row(small):
     res2 = screen(d2, items=list(small.columns))
     assert not res2.flags.loc[4, "flag_duplicate"]
     res3 = screen(d2, items=list(small.columns), duplicates_ignore_constant=False)
+    assert not res3.flags.loc[4, "flag_duplicate"]  # a common pattern, no id/IP/time evidence
+    d2.loc[4, "ip"] = d2.loc[3, "ip"]
+    res3 = screen(d2, items=list(small.columns), duplicates_ignore_constant=False)
     assert res3.flags.loc[4, "flag_duplicate"]
+    assert res3.flags.loc[4, "duplicate_evidence"] == "ip"
+    assert f.loc[26, "duplicate_evidence"] == "improbable"
     assert list(res.summary["flag"]) == list(FLAGS)
 
 
@@ -515,3 +520,122 @@ def test_pattern_rows_group_like_np_unique(k):
     for g, w, pat in zip(got, want, patterns, strict=True):
         np.testing.assert_array_equal(g, w)
         np.testing.assert_array_equal(obs[g[0]], pat)
+
+
+# --- duplicates need evidence; empty rows and screen-outs are their own step -----------
+
+
+def _honest(n, k, c, seed, *, load=0.7, shift=0.5):
+    """Honest respondents: one factor, ``k`` items cut into ``c`` ordered categories."""
+    rng = np.random.default_rng(seed)
+    y = load * rng.normal(size=(n, 1)) + math.sqrt(1 - load**2) * rng.normal(size=(n, k)) + shift
+    cuts = np.linspace(-1.5, 1.5, c - 1)
+    return pd.DataFrame(1.0 + (y[:, :, None] > cuts).sum(axis=2), columns=[f"q{j}" for j in range(k)])
+
+
+def test_chance_match_is_the_beta_binomial_of_the_agreement_counts():
+    from scipy import stats
+
+    from servicestudy.screening import chance_match
+
+    x = _honest(300, 8, 4, 5).to_numpy().copy()
+    x[3, 2] = np.nan
+    for row in (0, 3, 17):
+        others = np.delete(np.arange(300), row)
+        key = np.where(np.isnan(x), -1, x)
+        dcount = (key[others] == key[row]).sum(axis=1)
+        mu, var = dcount.mean() / 8, dcount.var()
+        rho = (var / (8 * mu * (1 - mu)) - 1) / 7
+        a, b = mu * (1 / rho - 1), (1 - mu) * (1 / rho - 1)
+        assert rho > 0
+        assert chance_match(x, row) == pytest.approx(stats.betabinom.pmf(8, 8, a, b), rel=1e-10)
+    # independent items with equal agreement rates and no overdispersion: mu ** k
+    z = np.array([[1, 1], [1, 2], [2, 1], [2, 2], [1, 1]], dtype=float)
+    assert chance_match(z, 0, rows=np.array([1, 2, 3])) == pytest.approx((1 / 3) ** 2)
+
+
+@pytest.mark.parametrize(("k", "c", "load", "shift"), [(5, 4, 0.7, 0.8), (4, 3, 0.7, 0.5), (3, 5, 0.6, 0.0),
+                                                       (6, 2, 0.7, 0.5), (17, 4, 0.9, 1.5), (10, 5, 0.7, 0.5)])
+def test_honest_lookalikes_are_not_duplicates(k, c, load, shift):
+    """Short scales, few categories, skewed answers: hundreds of honest respondents share an
+    answer pattern. Without ids, IPs or times none of them may be called a duplicate.
+    Measured: false-positive rate 0 / 1500 in every scenario (the threshold allows none)."""
+    x = _honest(1500, k, c, 10 * k + c, load=load, shift=shift)
+    counts = x.value_counts()
+    sharing = int(counts[counts > 1].sum())
+    assert sharing >= 50  # the look-alikes really are there
+    f = screen(x, items=list(x.columns), duration=None).flags
+    fpr = f["flag_duplicate"].mean()
+    assert fpr == 0.0
+    # answer identity alone was the old rule: it would have flagged these honest respondents
+    assert x.duplicated().sum() >= 25
+
+
+def test_planted_duplicates_are_found():
+    """True duplicates (copies of 40 random rows) are found by answer identity alone when the
+    pattern is improbable (24 items, 5 categories: recall 40/40 measured), and on a short scale
+    only with evidence: the same IP, respondent id or a submission minutes apart (recall 1)."""
+    n, nd = 1500, 40
+    rng = np.random.default_rng(1)
+    x = _honest(n, 24, 5, 7, load=0.6, shift=0.3)
+    src = rng.choice(n, nd, replace=False)
+    xx = pd.concat([x, x.iloc[src]], ignore_index=True)
+    truth = np.r_[np.zeros(n, bool), np.ones(nd, bool)]
+    f = screen(xx, items=list(x.columns), duration=None).flags
+    fl = f["flag_duplicate"].to_numpy()
+    recall, fpr = fl[truth].mean(), fl[~truth].mean()
+    assert recall >= 0.95
+    assert fpr == 0.0
+    assert set(f.loc[truth & fl, "duplicate_evidence"]) == {"improbable"}
+    assert (f.loc[truth & fl, "duplicate_of"].to_numpy() == src[fl[truth]]).all()
+
+    short = _honest(n, 5, 4, 3, load=0.7, shift=0.8)
+    ss = pd.concat([short, short.iloc[src]], ignore_index=True)
+    base = screen(ss, items=list(short.columns), duration=None).flags["flag_duplicate"].to_numpy()
+    assert base.sum() == 0  # identical answers alone: not enough on 5 four-point items
+    ss["ip"] = [f"10.0.{i // 250}.{i % 250}" for i in range(n)] + [f"10.0.{i // 250}.{i % 250}" for i in src]
+    ss["submit_time"] = pd.Timestamp("2024-05-01") + pd.to_timedelta(
+        np.r_[np.arange(n) * 3600, src * 3600 + 300], unit="s")
+    ss["respondent_id"] = [f"P{i}" for i in range(n)] + [f"P{i}" for i in src]
+    for col, why in [("ip", "ip"), ("submit_time", "time"), ("respondent_id", "id")]:
+        kw = {"ip": None, "submit_time": None, "respondent_id": None, col: col}
+        f = screen(ss, items=list(short.columns), duration=None, **kw).flags
+        fl = f["flag_duplicate"].to_numpy()
+        # straight lines are left to longstring (duplicates_ignore_constant)
+        constant = (ss[short.columns].nunique(axis=1) == 1).to_numpy()
+        assert fl[truth & ~constant].mean() == 1.0, col
+        assert not fl[constant].any()
+        assert fl[~truth].mean() == 0.0, col
+        assert set(f.loc[truth & ~constant, "duplicate_evidence"]) == {why}
+
+
+def test_empty_rows_and_screen_outs_are_their_own_step():
+    x = _honest(200, 17, 4, 9)
+    x.loc[[5, 6, 7], :] = np.nan  # opened the survey, answered nothing
+    x.loc[8, :] = np.nan
+    x.loc[8, ["q0", "q1", "q2"]] = 3.0  # three identical answers to a 17-item scale
+    x["duration_s"] = np.linspace(400, 600, 200)
+    x.loc[[5, 6, 7], "duration_s"] = 5.0  # empty rows are fast, but are not speeders
+    x["finished"] = 1
+    x.loc[[7, 9, 10], "finished"] = 0  # 7 is also empty
+    items = [f"q{j}" for j in range(17)]
+    res = screen(x, items=items)
+    f = res.flags
+    assert f["flag_empty"].tolist()[4:11] == [False, True, True, True, False, False, False]
+    assert f.loc[[7, 9, 10], "flag_screen_out"].all()
+    assert f["flag_screen_out"].sum() == 3
+    other = [c for c in f.columns if c.startswith("flag_") and c not in ("flag_empty", "flag_screen_out")]
+    assert not f.loc[[5, 6, 7], other].to_numpy().any()
+    assert not f.loc[8, "flag_longstring"]  # 3 of 17 answered: below longstring_min_answered
+    assert screen(x, items=items, longstring_min_answered=0.1).flags.loc[8, "flag_longstring"]
+    out = apply_exclusions(x, res)
+    flow = out.flow.set_index(out.flow["reason"].where(out.flow["reason"] != "", out.flow["step"]))
+    assert flow.loc["empty", "n"] == 3
+    assert flow.loc["screen_out", "n"] == 2  # row 7 is counted once, as empty
+    assert flow.loc["screen_out", "n_flagged"] == 3
+    assert out.n_analysed == 200 - out.n_excluded
+    assert not out.kept.index.isin([5, 6, 7, 9, 10]).any()
+    x = x.astype({"finished": object})
+    x.loc[3, "finished"] = "maybe"
+    with pytest.raises(SchemaError, match="finished"):
+        screen(x, items=items)

@@ -479,7 +479,7 @@ def test_bundled_wave_validates_clean(capsys):
     rc = cli_main(["validate", str(BUNDLED)])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "unmatched headers: 0" in out
+    assert "export columns the codebook does not use: 0" in out
     assert "values that cannot be coded: 0" in out
     assert "result: clean" in out
 

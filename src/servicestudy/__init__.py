@@ -83,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     # data quality
     "screen": "screening",
     "apply_exclusions": "screening",
+    "chance_match": "screening",
     "missing_summary": "missing",
     "little_mcar": "missing",
     "impute_ols": "missing",

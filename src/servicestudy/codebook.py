@@ -68,7 +68,7 @@ __all__ = [
 
 FORMAT = "servicestudy-codebook"
 FORMAT_VERSION = 1
-META_ROLES = ("respondent_id", "submit_time", "duration", "source", "source_detail", "ip")
+META_ROLES = ("respondent_id", "submit_time", "duration", "source", "source_detail", "ip", "finished")
 ITEM_ROLES = ("likert", "overall", "importance", "attention")
 CONSTRUCT_ROLES = ("dimension", "outcome", "other")
 MAX_CODEBOOK_BYTES = 2_000_000  # a codebook is a small text file; refuse anything huge
@@ -111,6 +111,9 @@ class Scale:
     id: str
     levels: tuple[Level, ...]
     missing: tuple[Level, ...] = ()
+    #: numeric codes of the export -> codes of the scale, applied before the levels are checked
+    #: (``recode: {5: 3, 6: 4, 7: 5}`` for an export that skipped codes 3 and 4)
+    recode: Mapping[float, float] = field(default_factory=dict)
 
     @property
     def codes(self) -> tuple[float, ...]:
@@ -134,6 +137,17 @@ class Scale:
         """The middle code of an odd-length scale, else None."""
         codes = self.codes
         return codes[len(codes) // 2] if len(codes) % 2 == 1 else None
+
+    @property
+    def midpoint(self) -> float:
+        """``(min + max) / 2``: the scale's centre (2.5 on a 1-4 scale, 4 on a 1-7 scale)."""
+        return (self.min + self.max) / 2
+
+    @property
+    def evenly_spaced(self) -> bool:
+        """Whether consecutive codes differ by the same amount (1,2,3,4,5 yes; 1,2,5,6,7 no)."""
+        d = [b - a for a, b in zip(self.codes, self.codes[1:], strict=False)]
+        return all(abs(x - d[0]) < 1e-9 for x in d)
 
     def label_map(self) -> dict[str, float | None]:
         """Normalised label -> code (``None`` for labels that mean missing)."""
@@ -251,6 +265,12 @@ class Codebook:
         :class:`TextQuestion`, :class:`MetaColumn`, in codebook order.
     min_answered
         Share of a construct's items that must be answered for a scale score (default 0.5).
+    screening
+        ``{"rule": (flag, ...), "thresholds": {name: value}}`` as the codebook's
+        ``screening:`` section sets them (empty: the defaults of :mod:`servicestudy.screening`).
+    groups
+        Categorical ids to compare groups by (the codebook's ``groups:`` list; empty: the
+        report's default demographics present in the codebook).
     source
         Where the codebook was read from (a path or ``<servicestudy codebook NAME>``).
     sha256
@@ -291,6 +311,8 @@ class Codebook:
     texts: Mapping[str, TextQuestion]
     meta: Mapping[str, MetaColumn]
     min_answered: float = 0.5
+    screening: Mapping[str, Any] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
     source: str | None = None
     sha256: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -519,7 +541,7 @@ def _expanded_size(doc: Any, limit: int) -> int:
 # --- validation and construction -------------------------------------------------------
 
 _TOP_KEYS = {"format", "version", "study", "min_answered", "scales", "constructs", "items",
-             "categoricals", "texts", "meta", "extra"}
+             "categoricals", "texts", "meta", "extra", "screening", "groups"}
 _LEVEL_KEYS = {"code", "zh", "en", "aliases"}
 _ITEM_KEYS = {"id", "zh", "en", "scale", "construct", "reverse", "role", "importance_of",
               "expected", "aliases"}
@@ -586,6 +608,59 @@ def _text(value: Any, where: str, problems: _Problems, *, required: bool = True)
     return str(value)
 
 
+def _zh_en(obj: Mapping[str, Any], where: str, problems: _Problems) -> tuple[str, str]:
+    """The ``zh`` and ``en`` texts of an entry: either language is enough, the missing one
+    takes the other's text (an English-only questionnaire needs no Chinese)."""
+    zh = _text(obj.get("zh"), f"{where}.zh", problems, required=False)
+    en = _text(obj.get("en"), f"{where}.en", problems, required=False)
+    if not zh and not en:
+        problems.add(f"{where}: needs a text in zh or en (either is enough)")
+    return zh or en, en or zh
+
+
+def _screening_section(raw: Any, problems: _Problems) -> dict[str, Any]:
+    """``screening: {rule: [flags], thresholds: {name: value}}`` checked against screening's names."""
+    from .screening import DEFAULT_THRESHOLDS, FLAGS
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add("screening: expected a mapping with rule and/or thresholds")
+        return {}
+    problems.keys("screening", raw, {"rule", "thresholds"})
+    out: dict[str, Any] = {}
+    if "rule" in raw:
+        rule = raw["rule"]
+        if not isinstance(rule, list) or not all(isinstance(r, str) for r in rule):
+            problems.add("screening.rule: expected a list of flag names")
+        else:
+            bad = [r for r in rule if r not in FLAGS]
+            if bad:
+                problems.add(f"screening.rule: unknown flag(s) {', '.join(map(repr, bad))} (allowed: {', '.join(FLAGS)})")
+            out["rule"] = tuple(rule)
+    th = raw.get("thresholds") or {}
+    if not isinstance(th, Mapping):
+        problems.add("screening.thresholds: expected a mapping of name -> value")
+        th = {}
+    clean: dict[str, Any] = {}
+    for name, value in th.items():
+        if name not in DEFAULT_THRESHOLDS:
+            problems.add(f"screening.thresholds.{name}: unknown threshold (allowed: {', '.join(DEFAULT_THRESHOLDS)})")
+            continue
+        default = DEFAULT_THRESHOLDS[name]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                problems.add(f"screening.thresholds.{name}: expected true or false, got {value!r}")
+                continue
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            problems.add(f"screening.thresholds.{name}: expected a number >= 0, got {value!r}")
+            continue
+        clean[str(name)] = value
+    if clean:
+        out["thresholds"] = clean
+    return out
+
+
 def _levels(raw: Any, where: str, problems: _Problems, *, cls: type = Level) -> tuple[Any, ...]:
     if raw is None:
         return ()
@@ -602,8 +677,7 @@ def _levels(raw: Any, where: str, problems: _Problems, *, cls: type = Level) -> 
             continue
         problems.keys(w, lv, _LEVEL_KEYS)
         code = _num(lv.get("code"), f"{w}.code", problems)
-        zh = _text(lv.get("zh"), f"{w}.zh", problems)
-        en = _text(lv.get("en"), f"{w}.en", problems)
+        zh, en = _zh_en(lv, w, problems)
         aliases = _as_str_tuple(lv.get("aliases"), f"{w}.aliases", problems)
         if code is None:
             continue
@@ -649,7 +723,7 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
         if not isinstance(sc, Mapping):
             problems.add(f"{w}: expected a mapping with levels")
             continue
-        problems.keys(w, sc, {"levels", "missing"})
+        problems.keys(w, sc, {"levels", "missing", "recode"})
         levels = _levels(sc.get("levels"), f"{w}.levels", problems)
         missing = _levels(sc.get("missing"), f"{w}.missing", problems)
         if len(levels) < 2:
@@ -661,7 +735,20 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
         clash = set(codes) & {lv.code for lv in missing}
         if clash:
             problems.add(f"{w}: code(s) {sorted(clash)} are both valid and missing")
-        scales[str(sid)] = Scale(id=str(sid), levels=levels, missing=missing)
+        recode: dict[float, float] = {}
+        raw_recode = sc.get("recode") or {}
+        if not isinstance(raw_recode, Mapping):
+            problems.add(f"{w}.recode: expected a mapping of export code -> scale code")
+            raw_recode = {}
+        for src_code, dst_code in raw_recode.items():
+            a = _num(src_code, f"{w}.recode key", problems)
+            b = _num(dst_code, f"{w}.recode[{src_code}]", problems)
+            if a is None or b is None:
+                continue
+            if b not in codes:
+                problems.add(f"{w}.recode[{src_code}]: {b:g} is not a code of the scale ({', '.join(f'{c:g}' for c in codes)})")
+            recode[a] = b
+        scales[str(sid)] = Scale(id=str(sid), levels=levels, missing=missing, recode=recode)
 
     # constructs
     constructs_raw = doc.get("constructs") or {}
@@ -678,8 +765,8 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
         role = c.get("role", "dimension")
         if role not in CONSTRUCT_ROLES:
             problems.add(f"{w}.role: expected one of {', '.join(CONSTRUCT_ROLES)}, got {role!r}")
-        construct_meta[str(cid)] = {"zh": _text(c.get("zh"), f"{w}.zh", problems),
-                                    "en": _text(c.get("en"), f"{w}.en", problems), "role": role}
+        c_zh, c_en = _zh_en(c, w, problems)
+        construct_meta[str(cid)] = {"zh": c_zh, "en": c_en, "role": role}
 
     all_ids: dict[str, str] = {}
 
@@ -729,8 +816,8 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
             continue
         item = Item(
             id=iid,
-            zh=_text(it.get("zh"), f"{w}.zh", problems),
-            en=_text(it.get("en"), f"{w}.en", problems),
+            zh=_zh_en(it, w, problems)[0],
+            en=_zh_en(it, w, _Problems())[1],
             scale=str(scale),
             construct=construct,
             reverse=reverse,
@@ -761,7 +848,7 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
         if cid is None:
             continue
         categoricals[cid] = Categorical(
-            id=cid, zh=_text(c.get("zh"), f"{w}.zh", problems), en=_text(c.get("en"), f"{w}.en", problems),
+            id=cid, zh=_zh_en(c, w, problems)[0], en=_zh_en(c, w, _Problems())[1],
             categories=cats, ordered=bool(c.get("ordered", False)), multiple=bool(c.get("multiple", False)),
             missing=missing, aliases=_as_str_tuple(c.get("aliases"), f"{w}.aliases", problems),
         )
@@ -772,8 +859,8 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
         tid = claim(t.get("id"), w)
         if tid is None:
             continue
-        texts[tid] = TextQuestion(id=tid, zh=_text(t.get("zh"), f"{w}.zh", problems),
-                                  en=_text(t.get("en"), f"{w}.en", problems),
+        texts[tid] = TextQuestion(id=tid, zh=_zh_en(t, w, problems)[0],
+                                  en=_zh_en(t, w, _Problems())[1],
                                   aliases=_as_str_tuple(t.get("aliases"), f"{w}.aliases", problems))
 
     # metadata columns
@@ -813,6 +900,15 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
                 problems.add(f"header text or alias {name!r} names both {owner[key]!r} and {cid!r}")
             owner.setdefault(key, cid)
 
+    screening_cfg = _screening_section(doc.get("screening"), problems)
+    groups_raw = doc.get("groups") or []
+    if not isinstance(groups_raw, list) or not all(isinstance(g, str) for g in groups_raw):
+        problems.add("groups: expected a list of categorical ids")
+        groups_raw = []
+    for g in groups_raw:
+        if g not in categoricals:
+            problems.add(f"groups: {g!r} is not a categorical of the codebook")
+
     if not items:
         problems.add("items: the codebook defines no items")
     if problems.items:
@@ -821,7 +917,8 @@ def _build(doc: Any, *, source: str, sha256: str) -> Codebook:
     return Codebook(
         format_version=int(version), study=dict(study), scales=scales, constructs=constructs,
         items=items, categoricals=categoricals, texts=texts, meta=meta,
-        min_answered=float(min_answered), source=source, sha256=sha256,
+        min_answered=float(min_answered), screening=screening_cfg, groups=tuple(groups_raw),
+        source=source, sha256=sha256,
         extra=dict(extra) if isinstance(extra, Mapping) else {},
     )
 

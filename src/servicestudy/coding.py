@@ -210,6 +210,7 @@ class _Coder:
         missing_codes: tuple[float, ...],
         label_map: Mapping[str, float | None],
         what: str,
+        recode: Mapping[float, float] | None = None,
     ) -> pd.Series:
         """Map one column to float codes, value by distinct value."""
         valid = set(codes)
@@ -230,12 +231,13 @@ class _Coder:
             if _is_na(v):
                 continue
             result[k] = self._code_one(v, column, [s.index[firsts[k]]], int(counts[k]),
-                                       valid, miss, label_map, expected)
+                                       valid, miss, label_map, expected, recode)
         out = result[np.where(tags >= 0, tags, n_unique)]
         return pd.Series(out, index=s.index, dtype="float64")
 
     def _code_one(self, v: Any, column: str, rows: list[int], n: int, valid: set[float], miss: set[float],
-                  label_map: Mapping[str, float | None], expected: str) -> float:
+                  label_map: Mapping[str, float | None], expected: str,
+                  recode: Mapping[float, float] | None = None) -> float:
         """The code of one distinct value (NaN for missing); records audit counts and failures."""
         if isinstance(v, str):
             raw_text = v
@@ -264,6 +266,9 @@ class _Coder:
                 self.fail(f"non-numeric value for {column}", column=column, rows=rows, value=v, expected=expected, n=n)
                 self.note(column, "non-numeric -> NA", n)
                 return np.nan
+        if recode and num in recode:
+            self.note(column, "numeric recode (codebook)", n)
+            return recode[num]
         if num in valid:
             return num
         if num in miss:
@@ -452,7 +457,8 @@ def code_responses(raw: Any, codebook: Codebook, *, lang: str = "en", errors: st
             continue
         scale = cb.scales[it.scale]
         codes = coder.code_values(src[it.id], it.id, codes=scale.codes, missing_codes=scale.missing_codes,
-                                  label_map=scale.label_map(), what=f"scale {scale.id!r}")
+                                  label_map=scale.label_map(), what=f"scale {scale.id!r}",
+                                  recode=scale.recode)
         answers[it.id] = codes
         if it.reverse:
             cols[it.id] = reverse_code(codes, scale)

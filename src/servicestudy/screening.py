@@ -47,6 +47,8 @@ __all__ = [
     "ExclusionResult",
     "ScreeningResult",
     "apply_exclusions",
+    "chance_match",
+    "default_rule",
     "evenodd",
     "irv",
     "longstring",
@@ -57,6 +59,8 @@ __all__ = [
 
 #: flag names in the order :func:`apply_exclusions` reports them by default
 FLAGS = (
+    "empty",
+    "screen_out",
     "out_of_range",
     "duplicate",
     "near_duplicate",
@@ -72,11 +76,13 @@ FLAGS = (
 )
 
 #: a conservative default exclusion rule (each is rarely triggered by attentive respondents)
-DEFAULT_RULE = ("out_of_range", "duplicate", "near_duplicate", "attention", "speeder", "longstring")
+DEFAULT_RULE = ("empty", "screen_out", "out_of_range", "duplicate", "near_duplicate", "attention", "speeder", "longstring")
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
-    # longest string of identical answers at or above this share of the items answered
+    # longest string of identical answers at or above this share of the items answered ...
     "longstring_share": 0.5,
+    # ... judged only when at least this share of the items was answered
+    "longstring_min_answered": 0.5,
     # within-person SD below this (scale points) is suspiciously flat
     "irv_min": 0.5,
     # Mahalanobis D^2 with chi-square p below this
@@ -103,6 +109,11 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "near_max_diff_share": 0.1,
     # ignore identical answers to every item (straight lines) when looking for duplicates
     "duplicates_ignore_constant": True,
+    # identical answers are a duplicate submission only with evidence: the same respondent id
+    # or IP, submission within this many minutes of each other, or a pattern this improbable
+    # by chance (Bonferroni over the repeated patterns; see chance_match)
+    "duplicate_minutes": 10.0,
+    "duplicate_alpha": 0.001,
     # a missing answer to an attention check counts as a failure
     "attention_missing_fails": True,
 }
@@ -647,6 +658,35 @@ def _split_input(
     return data, given, keyed, codebook
 
 
+_TRUE = {"1", "true", "yes", "y", "t", "finished", "complete", "completed"}
+_FALSE = {"0", "false", "no", "n", "f", "unfinished", "incomplete", "screened", "screened out",
+          "screen out", "screenout", "partial"}
+
+
+def _not_finished(data: pd.DataFrame, column: str) -> np.ndarray:
+    """True where the completion flag says "not finished"; a missing value is not a screen-out."""
+    if column not in data.columns:
+        raise SchemaError("completion-flag column not in the data", column=column,
+                          expected="the platform's finished flag (or pass finished=None)")
+    s = data[column]
+    if pd.api.types.is_bool_dtype(s.dtype) or (pd.api.types.is_numeric_dtype(s.dtype)):
+        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return ~np.isnan(v) & (v == 0)
+    out = np.zeros(len(s), dtype=bool)
+    for i, x in enumerate(s.to_numpy(dtype=object)):
+        if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+            continue
+        t = str(x).strip().lower()
+        if t in _TRUE or t == "":
+            continue
+        if t in _FALSE:
+            out[i] = True
+            continue
+        raise SchemaError("completion flag is neither true nor false", column=column, row=i + 1,
+                          value=str(x), expected="1/0, true/false, yes/no")
+    return out
+
+
 def _duration(data: pd.DataFrame, column: str) -> np.ndarray:
     if column not in data.columns:
         raise SchemaError(
@@ -672,28 +712,153 @@ def _duration(data: pd.DataFrame, column: str) -> np.ndarray:
     return v
 
 
+def chance_match(a: np.ndarray, row: int, *, rows: np.ndarray | None = None) -> float:
+    r"""Probability that an honest respondent gives exactly the answers of ``a[row]`` by chance.
+
+    The number of items on which another respondent agrees with the pattern is modelled as
+    beta-binomial, with its mean and variance taken from the respondents in ``rows``
+    (default: every row but ``row``); the chance of a full match is its probability of
+    agreeing on all items.
+
+    Parameters
+    ----------
+    a
+        Answers, one row per respondent and one column per item; missing answers are NaN
+        (missing agrees with missing).
+    row
+        Position of the pattern in ``a``.
+    rows
+        Positions of the respondents to estimate the agreement from (default: all others).
+
+    Returns
+    -------
+    float
+        :math:`q`, the chance-match probability, in [0, 1].
+
+    Notes
+    -----
+    With :math:`D_i` the number of the :math:`k` items on which respondent *i* agrees with
+    the pattern, :math:`\mu = \bar D / k`, and the intra-class correlation of the agreements
+    :math:`\rho = (\mathrm{Var}(D) / (k \mu (1 - \mu)) - 1) / (k - 1)` (method of moments),
+    the beta-binomial with :math:`a = \mu (1/\rho - 1)`, :math:`b = (1 - \mu)(1/\rho - 1)`
+    gives :math:`q = P(D = k) = B(k + a, b) / B(a, b)`; with :math:`\rho \le 0`,
+    :math:`q = \mu^k`. Correlated items (respondents who agree on one item agree on the
+    next) raise :math:`\rho` and so the chance of a full match; a common pattern (every
+    item answered "agree") has a high :math:`\mu`. When the items are independent with
+    different agreement rates :math:`p_j`, :math:`\mu^k \ge \prod_j p_j` (the arithmetic
+    mean bounds the geometric mean), so the rule errs towards calling a match chance.
+
+    References
+    ----------
+    Skellam, J. G. (1948). A probability distribution derived from the binomial distribution
+    by regarding the probability of success as variable between the sets of trials.
+    *Journal of the Royal Statistical Society B*, 10(2), 257-261.
+
+    Kuriakose, N., & Robbins, M. (2016). Don't get duped: Fraud through duplication in public
+    opinion surveys. *Statistical Journal of the IAOS*, 32(3), 283-291.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 1, 2], [1, 1, 2], [2, 1, 1], [1, 2, 2], [2, 2, 1]], dtype=float)
+    >>> round(chance_match(x, 0), 4)
+    0.25
+
+    Validated against: SciPy ``scipy.stats.betabinom.pmf`` with the moments computed
+    directly (tests/test_screening.py).
+    """
+    from scipy import special
+
+    x = _matrix(a)
+    n, k = x.shape
+    if rows is None:
+        rows = np.delete(np.arange(n), row)
+    if k == 0 or len(rows) == 0:
+        return 1.0
+    key = np.where(np.isnan(x), -np.inf, x)
+    agree = (key[rows] == key[row]).sum(axis=1).astype(float)
+    mu = float(agree.mean()) / k
+    if mu >= 1.0:
+        return 1.0
+    if mu <= 0.0:
+        return 0.0
+    var = float(agree.var())
+    rho = (var / (k * mu * (1 - mu)) - 1) / (k - 1) if k > 1 else 0.0
+    if rho <= 0 or not math.isfinite(rho):
+        return float(mu**k)
+    if rho >= 1:
+        return mu
+    s = 1 / rho - 1
+    a_, b_ = mu * s, (1 - mu) * s
+    return float(math.exp(special.betaln(k + a_, b_) - special.betaln(a_, b_)))
+
+
 def _duplicates(
-    a: np.ndarray, ignore_constant: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact duplicates: later rows whose answers (NaN equal to NaN) equal an earlier row's."""
+    a: np.ndarray, *, ignore_constant: bool, alpha: float, skip: np.ndarray,
+    ids: pd.Series | None, ip: pd.Series | None, when: pd.Series | None, minutes: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Duplicate submissions: identical answers (NaN equal to NaN) to an earlier row AND evidence.
+
+    Evidence is one of: the same respondent id, the same IP address, submission within
+    ``minutes`` of that earlier row, or a pattern improbable by chance: with ``m`` copies of a
+    pattern among ``n`` respondents and chance-match probability ``q`` (:func:`chance_match`),
+    ``P(Binomial(n - 1, q) >= m - 1) < alpha / G``, ``G`` the number of patterns that occur
+    more than once (Bonferroni); ``q`` is estimated from the respondents who do not share the
+    pattern (the copies under test do not inform their own null). Returns (flag, first_of,
+    evidence, p) per row.
+    """
+    from scipy import stats
+
     n = a.shape[0]
-    key = np.where(np.isnan(a), -np.inf, a)
     first_of = np.full(n, -1)
-    seen: dict[bytes, int] = {}
-    answered = ~np.all(np.isnan(a), axis=1)
+    evidence = np.full(n, "", dtype=object)
+    pval = np.full(n, np.nan)
+    key = np.where(np.isnan(a), -np.inf, a)
     with np.errstate(invalid="ignore"):
         constant = np.nanmax(np.where(np.isnan(a), -np.inf, a), axis=1) == np.nanmin(
             np.where(np.isnan(a), np.inf, a), axis=1
         )
+    groups: dict[bytes, list[int]] = {}
     for i in range(n):
-        if not answered[i] or (ignore_constant and constant[i]):
+        if skip[i] or (ignore_constant and constant[i]):
             continue
-        b = key[i].tobytes()
-        if b in seen:
-            first_of[i] = seen[b]
-        else:
-            seen[b] = i
-    return first_of >= 0, first_of
+        groups.setdefault(key[i].tobytes(), []).append(i)
+    multi = [g for g in groups.values() if len(g) > 1]
+    if not multi:
+        return first_of >= 0, first_of, evidence, pval
+    pool = np.flatnonzero(~skip)
+
+    def text(s: pd.Series | None) -> np.ndarray | None:
+        if s is None:
+            return None
+        v = s.astype(object).where(s.notna(), None).to_numpy()
+        return np.array([str(x).strip() if x is not None and str(x).strip() else None for x in v], dtype=object)
+
+    id_v, ip_v = text(ids), text(ip)
+    t_v = None
+    if when is not None:
+        t_v = pd.to_datetime(when, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    limit = alpha / len(multi)
+    for g in multi:
+        q = chance_match(a, g[0], rows=np.setdiff1d(pool, g, assume_unique=True))
+        p = float(stats.binom.sf(len(g) - 2, max(len(pool) - 1, 1), q))
+        pval[g] = p
+        for pos, i in enumerate(g[1:], start=1):
+            for j in g[:pos]:
+                why = ""
+                if id_v is not None and id_v[i] is not None and id_v[i] == id_v[j]:
+                    why = "id"
+                elif ip_v is not None and ip_v[i] is not None and ip_v[i] == ip_v[j]:
+                    why = "ip"
+                elif (t_v is not None and not np.isnat(t_v[i]) and not np.isnat(t_v[j])
+                      and abs((t_v[i] - t_v[j]) / np.timedelta64(1, "s")) <= 60 * minutes):
+                    why = "time"
+                elif p < limit:
+                    why = "improbable"
+                if why:
+                    first_of[i], evidence[i] = j, why
+                    break
+    return first_of >= 0, first_of, evidence, pval
 
 
 def _near_duplicates(
@@ -770,11 +935,13 @@ def screen(
     duration: str | None = "auto",
     ip: str | None = "auto",
     submit_time: str | None = "auto",
+    respondent_id: str | None = "auto",
+    finished: str | None = "auto",
     valid_codes: Mapping[str, Sequence[float]] | Sequence[float] | None = None,
     attention: Mapping[str, Sequence[float]] | None = None,
     **thresholds: Any,
 ) -> ScreeningResult:
-    """Indices of careless responding and data-quality flags, one row per respondent.
+    r"""Indices of careless responding and data-quality flags, one row per respondent.
 
     Parameters
     ----------
@@ -792,17 +959,20 @@ def screen(
     scales
         ``{scale: [items]}`` for even-odd (default: the codebook's constructs with at least two
         of the items); without it and without a codebook, even-odd is NaN.
-    duration, ip, submit_time
+    duration, ip, submit_time, respondent_id, finished
         Column names; ``"auto"`` takes them from the codebook's meta roles (a plain DataFrame
-        without codebook: ``duration_s``, ``ip``, ``submit_time`` when present). ``None`` skips
-        the checks that need the column. A duration column named (or required by the
+        without codebook: ``duration_s``, ``ip``, ``submit_time``, ``respondent_id``,
+        ``finished`` when present). ``None`` skips the checks that need the column.
+        ``finished`` is the platform's completion flag (Qualtrics ``Finished``): a row with a
+        false value (0, False, "false", "no") is a screen-out. A duration column named (or required by the
         codebook) that is absent or not numeric/timedelta raises :class:`SchemaError`.
     valid_codes
         Valid codes for all items (a sequence) or per item (default: the codebook's scales).
     attention
         ``{item: [expected codes]}`` (default: the codebook's attention checks).
     **thresholds
-        Override :data:`DEFAULT_THRESHOLDS` (unknown names raise :class:`DataError`).
+        Override :data:`DEFAULT_THRESHOLDS` and the codebook's ``screening.thresholds``
+        (unknown names raise :class:`DataError`).
 
     Returns
     -------
@@ -820,7 +990,10 @@ def screen(
 
     - ``longstring``: the longest run covers at least half of the items answered
       (``longstring_share = 0.5``), the rule of thumb discussed by Curran (2016); Johnson
-      (2005) derived per-option cut-offs from the distribution instead.
+      (2005) derived per-option cut-offs from the distribution instead. Judged only for
+      respondents who answered at least half of the items (``longstring_min_answered``, a
+      share of the scale length): three identical answers out of three are not a long
+      string on a 17-item scale.
     - ``irv``: within-person SD below 0.5 scale points (``irv_min``) - a heuristic; Dunn et al.
       (2018) and Marjanovic et al. (2015) recommend inspecting the low tail.
     - ``mahalanobis``: chi-square p < .001 for D^2 (``mahalanobis_alpha``; Meade & Craig
@@ -842,10 +1015,25 @@ def screen(
       2012).
     - ``attention``: an answer not among the codebook's ``expected`` codes; a missing answer
       fails too (``attention_missing_fails``).
+    - ``empty``: no rated item answered (the respondent opened the questionnaire and left, or
+      a panel screened them out before the items). Empty rows are excluded first and no other
+      answer-based flag is raised for them; the median duration of the speed checks is taken
+      over the rows with answers.
+    - ``screen_out``: the platform's completion flag (``finished``) says the respondent did
+      not finish (screened out or broke off).
     - ``duplicate``: identical answers to every item as an earlier respondent (missing equal
-      to missing); straight lines are left to ``longstring`` (``duplicates_ignore_constant``)
-      because attentive straight-liners coincide by construction. The first occurrence is not
-      flagged; ``duplicate_of`` gives its index.
+      to missing) **and** evidence that it is the same submission: the same respondent id, the
+      same IP address, submission within 10 minutes (``duplicate_minutes``), or an answer
+      pattern too improbable to be shared by chance: with ``m`` copies of the pattern among
+      the ``n`` respondents with answers and the chance-match probability ``q`` of
+      :func:`chance_match`, :math:`P(\mathrm{Bin}(n - 1, q) \ge m - 1)` is below
+      ``duplicate_alpha = 0.001`` divided by the number of repeated patterns. On a short
+      scale with few categories many honest respondents share a pattern; without ids, times
+      or IPs they are not flagged. Straight lines are left to ``longstring``
+      (``duplicates_ignore_constant``) because attentive straight-liners coincide by
+      construction. The first occurrence is not flagged; ``duplicate_of`` gives its index,
+      ``duplicate_evidence`` the evidence (``id``, ``ip``, ``time``, ``improbable``) and
+      ``duplicate_p`` the chance p-value of the pattern.
     - ``near_duplicate``: same IP address, submitted within 30 minutes (``near_minutes``) of an
       earlier respondent, and answers differing on at most 10% of the items
       (``near_max_diff_share``).
@@ -906,8 +1094,9 @@ def screen(
             f"screen: unknown threshold(s) {', '.join(unknown)}",
             expected=f"some of {', '.join(DEFAULT_THRESHOLDS)}",
         )
-    th = {**DEFAULT_THRESHOLDS, **thresholds}
     data, given, keyed, cb = _split_input(coded, codebook, items)
+    from_codebook = dict(cb.screening.get("thresholds", {})) if cb is not None else {}
+    th = {**DEFAULT_THRESHOLDS, **from_codebook, **thresholds}
     items = list(given.columns)
     a = given.to_numpy(dtype=float, na_value=np.nan)
     n, k = a.shape
@@ -915,6 +1104,7 @@ def screen(
     out = pd.DataFrame(index=index)
     answered = np.sum(~np.isnan(a), axis=1)
     out["n_answered"] = answered
+    empty = answered == 0
 
     # out-of-range codes
     if valid_codes is None and cb is not None:
@@ -977,7 +1167,8 @@ def screen(
     dur_col = meta_col(duration, "duration", "duration_s")
     if dur_col is not None:
         dur = _duration(data, dur_col)
-        med = float(np.nanmedian(dur))
+        live = dur[~empty & ~np.isnan(dur)]
+        med = float(np.median(live)) if live.size else math.nan
         out["duration_s"] = dur
         out["seconds_per_item"] = dur / k
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1007,28 +1198,41 @@ def screen(
             failed += fail
     out["attention_failed"] = failed if att_used else np.nan
 
-    dup, first = _duplicates(a, bool(th["duplicates_ignore_constant"]))
-    out["duplicate_of"] = pd.array([index[f] if f >= 0 else None for f in first], dtype=object)
     ip_col = meta_col(ip, "ip", "ip")
     time_col = meta_col(submit_time, "submit_time", "submit_time")
+    id_col = meta_col(respondent_id, "respondent_id", "respondent_id")
+    fin_col = meta_col(finished, "finished", "finished")
     ip_s = data[ip_col] if ip_col is not None and ip_col in data.columns else None
     t_s = data[time_col] if time_col is not None and time_col in data.columns else None
+    id_s = data[id_col] if id_col is not None and id_col in data.columns else None
+    screen_out = _not_finished(data, fin_col) if fin_col is not None else np.zeros(n, dtype=bool)
+    dup, first, evid, dup_p = _duplicates(
+        a, ignore_constant=bool(th["duplicates_ignore_constant"]), alpha=float(th["duplicate_alpha"]),
+        skip=empty, ids=id_s, ip=ip_s, when=t_s, minutes=float(th["duplicate_minutes"]),
+    )
+    out["duplicate_of"] = pd.array([index[f] if f >= 0 else None for f in first], dtype=object)
+    out["duplicate_evidence"] = evid
+    out["duplicate_p"] = dup_p
     max_diff = math.floor(th["near_max_diff_share"] * k + 1e-9)
     near = _near_duplicates(a, ip_s, t_s, float(th["near_minutes"]), max_diff)
     out["near_duplicate_of"] = pd.array([index[f] if f >= 0 else None for f in near], dtype=object)
 
     # flags
     with np.errstate(invalid="ignore"):
+        med_dur = float(np.nanmedian(out["duration_s"][~empty])) if dur_col is not None and (~empty).any() else math.nan
+        min_ls = max(2, math.ceil(th["longstring_min_answered"] * k - 1e-9))
         flags = {
+            "empty": empty,
+            "screen_out": screen_out,
             "out_of_range": out["n_out_of_range"].to_numpy() > 0,
             "duplicate": dup,
             "near_duplicate": (near >= 0) & ~dup,
             "attention": (failed > 0) if att_used else np.zeros(n, dtype=bool),
-            "speeder": (out["duration_s"] < th["speed_share"] * np.nanmedian(out["duration_s"])).to_numpy()
+            "speeder": (out["duration_s"] < th["speed_share"] * med_dur).to_numpy()
             if dur_col is not None else np.zeros(n, dtype=bool),
             "fast_items": (out["seconds_per_item"] < th["seconds_per_item_min"]).to_numpy(),
             "longstring": (out["longstring"] >= th["longstring_share"] * np.maximum(answered, 1)).to_numpy()
-            & (answered >= 2),
+            & (answered >= min_ls),
             "irv": (out["irv"] < th["irv_min"]).to_numpy(),
             "evenodd": (out["evenodd"] > -th["evenodd_min"]).to_numpy(),
             "psychsyn": (out["psychsyn"] < th["psychsyn_min"]).to_numpy()
@@ -1038,7 +1242,10 @@ def screen(
             "mahalanobis": (out["mahalanobis_p"] < th["mahalanobis_alpha"]).to_numpy(),
         }
     for name in FLAGS:
-        out[f"flag_{name}"] = np.asarray(flags[name], dtype=bool)
+        v = np.asarray(flags[name], dtype=bool)
+        if name not in ("empty", "screen_out"):
+            v = v & ~empty  # an empty row is counted once, as empty
+        out[f"flag_{name}"] = v
     fcols = [f"flag_{f}" for f in FLAGS]
     out["n_flags"] = out[fcols].sum(axis=1).astype(int)
     summary = pd.DataFrame(
@@ -1083,6 +1290,13 @@ class ExclusionResult(Result):
         return self.flow.copy()
 
 
+def default_rule(codebook: Any = None) -> tuple[str, ...]:
+    """The exclusion rule: the codebook's ``screening.rule`` if it sets one, else :data:`DEFAULT_RULE`."""
+    if codebook is not None and getattr(codebook, "screening", None) and "rule" in codebook.screening:
+        return tuple(codebook.screening["rule"])
+    return DEFAULT_RULE
+
+
 def _subset(coded: Any, mask: np.ndarray) -> Any:
     if isinstance(coded, pd.DataFrame):
         return coded.loc[mask]
@@ -1099,7 +1313,7 @@ def _subset(coded: Any, mask: np.ndarray) -> Any:
 def apply_exclusions(
     coded: Any,
     flags: ScreeningResult | pd.DataFrame,
-    rule: str | Sequence[str] | Callable[[pd.DataFrame], Any] = DEFAULT_RULE,
+    rule: str | Sequence[str] | Callable[[pd.DataFrame], Any] | None = None,
 ) -> ExclusionResult:
     """Drop flagged respondents by an explicit rule and report the respondent flow.
 
@@ -1112,7 +1326,8 @@ def apply_exclusions(
     rule
         Flag names (order = order of reasons in the flow), one name, ``"any"`` (every flag,
         in :data:`FLAGS` order), or a callable taking the flags table and returning a boolean
-        mask (reason ``"rule"``). Default :data:`DEFAULT_RULE`.
+        mask (reason ``"rule"``). Default (None): the codebook's ``screening.rule`` when the
+        coded responses carry a codebook that sets one, else :data:`DEFAULT_RULE`.
 
     Returns
     -------
@@ -1151,6 +1366,8 @@ def apply_exclusions(
     all reasons on a small fixture, and coded simulated responses (tests/test_screening.py).
     """
     table = flags.flags if isinstance(flags, ScreeningResult) else flags
+    if rule is None:
+        rule = default_rule(getattr(coded, "codebook", None))
     n = len(table)
     base_len = len(coded) if isinstance(coded, pd.DataFrame) else len(coded.data)
     if base_len != n:

@@ -15,26 +15,42 @@ from .validate import add_common, sheet_arg
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common(parser)
+    add_screening_options(parser)
+    parser.add_argument("--out", default=None, help="write the flags table to this CSV file")
+
+
+def add_screening_options(parser: argparse.ArgumentParser) -> None:
+    """``--rule`` and ``--set``, shared by ``screen`` and ``report``."""
     from ..screening import DEFAULT_RULE, FLAGS
 
-    add_common(parser)
     parser.add_argument(
         "--rule",
-        default=",".join(DEFAULT_RULE),
-        help=f"comma-separated flags that exclude, in order (default: {','.join(DEFAULT_RULE)}; "
-        f"available: {','.join(FLAGS)}; 'any' for all)",
+        default=None,
+        help=f"comma-separated flags that exclude, in order (default: the codebook's screening.rule, "
+        f"else {','.join(DEFAULT_RULE)}; available: {','.join(FLAGS)}; 'any' for all)",
     )
-    parser.add_argument("--out", default=None, help="write the flags table to this CSV file")
     parser.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a threshold, e.g. --set speed_share=0.3 (repeatable)",
+        help="override a screening threshold, e.g. --set speed_share=0.3 (repeatable; "
+        "the codebook's screening.thresholds are the defaults)",
     )
 
 
-def _thresholds(pairs: list[str]) -> dict[str, object]:
+def rule_arg(value: str | None, codebook: object) -> str | list[str] | tuple[str, ...]:
+    """The exclusion rule from ``--rule`` (None: the codebook's, else the default)."""
+    from ..screening import default_rule
+
+    if value is None:
+        return default_rule(codebook)
+    rule = [r.strip() for r in value.split(",") if r.strip()]
+    return "any" if rule == ["any"] else rule
+
+
+def thresholds_arg(pairs: list[str]) -> dict[str, object]:
     from ..errors import DataError
     from ..screening import DEFAULT_THRESHOLDS
 
@@ -71,9 +87,8 @@ def run(args: argparse.Namespace) -> int:
     raw = read_export(args.export, cb, platform=args.platform, encoding=args.encoding,
                       sheet=sheet_arg(args.sheet))
     coded = code_responses(raw, cb)
-    res = screen(coded, **_thresholds(args.set))
-    rule = [r.strip() for r in args.rule.split(",") if r.strip()]
-    excl = apply_exclusions(coded, res, "any" if rule == ["any"] else rule)
+    res = screen(coded, **thresholds_arg(args.set))
+    excl = apply_exclusions(coded, res, rule_arg(args.rule, cb))
     print(f"file: {raw.file}; {res.n_obs} respondents, {res.n_items} items", file=out)
     print("flags (respondents flagged):", file=out)
     for row in res.summary.itertuples(index=False):

@@ -1,7 +1,9 @@
 """``servicestudy validate EXPORT``: what matched the codebook, what did not, bad values.
 
-Exit status 0 when the export is clean, 1 when problems were found (unmatched headers,
-codebook columns absent, values that cannot be coded), 2 when the file cannot be read.
+Exit status 0 when the export is clean, 1 when problems were found (codebook columns absent,
+values that cannot be coded), 2 when the file cannot be read. Export columns the codebook does
+not use (platform bookkeeping, questions not analysed) are listed as information, not a
+problem; so are warnings on the codebook itself (unevenly spaced scale codes).
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ def sheet_arg(value: str | None) -> str | int | None:
     return int(value) if value.isdigit() else value
 
 
+def codebook_warnings(cb: object) -> list[str]:
+    """Things in a valid codebook a researcher should look at: scales whose codes are not
+    evenly spaced (a mean on 1,2,5,6,7 is not a mean on a five-point scale; add a ``recode:``)."""
+    out = []
+    for sc in getattr(cb, "scales", {}).values():
+        if not sc.evenly_spaced:
+            codes = ", ".join(f"{c:g}" for c in sc.codes)
+            out.append(f"scale {sc.id!r} has unevenly spaced codes ({codes}): means, midpoints and "
+                       "reverse keying assume equal steps; recode them in the codebook, e.g. "
+                       "recode: {5: 3, 6: 4, 7: 5}")
+    return out
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
 
@@ -52,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"matched: {len(raw.matched)} column(s)", file=out)
     for header, cid in raw.matched.items():
         print(f"  {header} -> {cid}", file=out)
-    print(f"unmatched headers: {len(raw.unmatched)}", file=out)
+    info = " (information, not a problem)" if raw.unmatched else ""
+    print(f"export columns the codebook does not use: {len(raw.unmatched)}{info}", file=out)
     for header in raw.unmatched:
         print(f"  {header}", file=out)
     print(f"codebook columns not in the file: {len(raw.missing)}", file=out)
@@ -68,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if len(recodes):
         summary = recodes.groupby("rule", sort=True)["count"].sum()
         print("recodes: " + "; ".join(f"{rule}: {int(n)}" for rule, n in summary.items()), file=out)
-    clean = not raw.unmatched and not raw.missing and not problems
+    for w in codebook_warnings(cb):
+        print(f"warning: {w}", file=out)
+    clean = not raw.missing and not problems
     print("result: clean" if clean else "result: problems found", file=out)
     return 0 if clean else 1
