@@ -383,3 +383,48 @@ def test_quotes_rule_and_joint_display():
     assert r.loc["wider_services", "answers_count"] == 1
     assert r.loc["wider_services", "quote"] == "希望网上办理，最多跑一次"
     assert r.loc["resourcing", "label"] == "充实警力与保障"
+
+
+# --- bundled simulated interviews and figures ----------------------------------------------------
+
+
+def _bundled():
+    from conftest import ROOT
+
+    iv = read_interviews(ROOT / "data" / "raw" / "interviews" / "interviews.csv")
+    seg = interview_segments(iv)
+    said = seg[seg.speaker == "interviewee"].set_index("segment_id")["text"]
+    return iv, seg, said
+
+
+def test_bundled_interviews_are_labelled_simulated_masked_and_coded():
+    iv, _seg, said = _bundled()
+    assert iv["role"].value_counts().to_dict() == {"resident": 3, "officer": 3, "community_worker": 2}
+    assert all("SIMULATED" in t for t in iv["text"])
+    assert "1380000" not in "".join(iv["text"])
+    assert "[手机号]" in "".join(iv["text"])
+    c = code_themes(said, THEMES)
+    by_area = {a: c.codes[THEMES.themes_in(area=a)].any(axis=1).sum() for a in ("problem", "cause", "recommendation")}
+    assert all(v > 0 for v in by_area.values())
+    assert c.codes.any(axis=0).all()  # every theme appears in the bundled notes
+
+
+def test_theme_figures_return_axes():
+    import matplotlib.pyplot as plt
+
+    from servicestudy import figures
+
+    _iv, seg, said = _bundled()
+    c = code_themes(said, THEMES)
+    roles = seg[seg.speaker == "interviewee"]["role"].reset_index(drop=True)
+    freq = theme_frequencies(c, by=roles)
+    with figures.style():
+        fig, ax = plt.subplots()
+        assert figures.theme_bars(freq, ax=ax, labels={t.id: t.zh for t in THEMES.themes}) is ax
+        assert len(ax.patches) == 4 * len(THEMES.themes)  # all + three roles
+        ax2 = figures.cooccurrence_heatmap(theme_cooccurrence(c))
+        assert ax2.figure is not fig
+        assert len(ax2.get_xticklabels()) == len(THEMES.themes)
+        with pytest.raises(DataError, match="theme_bars"):
+            figures.theme_bars(pd.DataFrame({"x": [1]}))
+    plt.close("all")

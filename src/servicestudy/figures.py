@@ -627,3 +627,59 @@ def respondent_flow(
     if title:
         ax.set_title(title)
     return ax
+
+
+# --- the qualitative half ------------------------------------------------------------------
+
+
+def theme_bars(frequencies: Any, *, labels: Mapping[str, str] | None = None, ax: Any = None,
+               title: str | None = None, xlabel: str = "") -> Any:
+    """Share of segments raising each theme, one bar per group (horizontal, with Wilson CIs).
+
+    ``frequencies`` is a :func:`servicestudy.qualitative.theme_frequencies` result (columns
+    ``group, theme, proportion, ci_low, ci_high``); ``labels`` maps theme ids to the labels
+    shown. Themes keep the order of the table; groups are colours.
+    """
+    frame = _frame(frequencies, "theme_bars")
+    _need(frame, ("group", "theme", "proportion", "ci_low", "ci_high"), "theme_bars")
+    themes = list(dict.fromkeys(frame["theme"].astype(str)))
+    groups = list(dict.fromkeys(frame["group"].astype(str)))
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"]
+    ax = _axes(ax, (6.4, 0.32 * len(themes) * max(1, len(groups)) ** 0.5 + 1.4))
+    height = 0.8 / max(1, len(groups))
+    for g_i, g in enumerate(groups):
+        sub = frame[frame["group"].astype(str) == g]
+        sub = sub.set_index(sub["theme"].astype(str)).reindex(themes)
+        y = len(themes) - 1 - np.arange(len(themes)) + 0.4 - height * (g_i + 0.5)
+        p = sub["proportion"].to_numpy(float)
+        lo = np.clip(np.nan_to_num(p - sub["ci_low"].to_numpy(float)), 0, None)
+        hi = np.clip(np.nan_to_num(sub["ci_high"].to_numpy(float) - p), 0, None)
+        ax.barh(y, np.nan_to_num(p), height=height * 0.9, color=palette(g_i % 10), label=g,
+                xerr=np.vstack([lo, hi]), error_kw={"elinewidth": 0.6, "capsize": 1.5})
+    ax.set_yticks(np.arange(len(themes))[::-1])
+    ax.set_yticklabels([(labels or {}).get(t, t) for t in themes])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    if len(groups) > 1:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(groups), 4))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def cooccurrence_heatmap(cooccurrence: Any, *, labels: Mapping[str, str] | None = None, ax: Any = None,
+                         title: str | None = None) -> Any:
+    """Heatmap of theme co-occurrence counts (:func:`servicestudy.qualitative.theme_cooccurrence`)."""
+    matrix = _frame(cooccurrence, "cooccurrence_heatmap")
+    if matrix.shape[0] != matrix.shape[1]:
+        raise DataError("cooccurrence_heatmap: expected a square table of counts (themes x themes)")
+    lab = labels or {}
+    m = matrix.rename(index=lambda t: lab.get(t, t), columns=lambda t: lab.get(t, t)).astype(float)
+    n = m.shape[0]
+    vmax = float(np.nanmax(m.to_numpy())) if m.size else 1.0
+    return _heatmap(m, ax, -max(vmax, 1.0), max(vmax, 1.0), ".0f", title,
+                    (max(4.0, 0.35 * n + 2.0), max(3.5, 0.35 * n + 1.5)))
