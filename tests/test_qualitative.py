@@ -428,3 +428,45 @@ def test_theme_figures_return_axes():
         with pytest.raises(DataError, match="theme_bars"):
             figures.theme_bars(pd.DataFrame({"x": [1]}))
     plt.close("all")
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_text_masks_everything_and_is_deterministic(tmp_path, capsys):
+    from servicestudy.cli import main
+    from test_privacy import make_identified_export
+
+    export = make_identified_export(tmp_path / "wave_pii.xlsx", n=60)
+    meta = _interviews(tmp_path)
+    a, b = _sheets(tmp_path)
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"out{k}"
+        rc = main(["text", str(export), "--interviews", str(meta), "--sheets", str(a), str(b),
+                   "--group", "residence", "--out", str(out)])
+        assert rc == 0
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0] == outs[1]  # byte-identical
+    assert {"answers_coded.csv", "interviews_coded.csv", "answer_quotes.csv", "interview_quotes.csv",
+            "joint_display.csv", "agreement.csv", "answer_frequencies.csv", "theme_satisfaction.csv"} <= set(outs[0])
+    for name, data in outs[0].items():
+        assert _leaks(data.decode("utf-8")) == [], name
+    stdout = capsys.readouterr().out
+    assert "kappa" in stdout
+    assert _leaks(stdout) == []
+    jd = pd.read_csv(tmp_path / "out1" / "joint_display.csv")
+    assert jd["survey_construct"].tolist() == ["efficiency", "attitude", "forms", "participation"]
+
+
+def test_cli_text_refuses_interview_without_consent(tmp_path, capsys):
+    from servicestudy.cli import main
+
+    meta = _interviews(tmp_path, consent="no")
+    rc = main(["text", "--interviews", str(meta), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1
+    assert "no recorded consent" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()

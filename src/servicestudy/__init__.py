@@ -113,6 +113,8 @@ _EXPORTS: dict[str, str] = {
     "coder_agreement": "qualitative",
     "combine_codings": "qualitative",
     "joint_display": "qualitative",
+    "analyse_qualitative": "qualitative",
+    "survey_evidence": "qualitative",
     "load_themes": "textio",
     "read_interviews": "textio",
     "interview_segments": "textio",

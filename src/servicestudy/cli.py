@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "simulate a survey wave from the study's model"),
     "screen": ("screen", "flag careless responses in an export"),
     "report": ("report", "run the whole pipeline on an export and build the report"),
+    "text": ("text", "code open answers and interview notes by theme: counts, quotes, agreement"),
     "verify": ("verify", "check data/raw against its manifest of SHA-256 hashes"),
 }
 

@@ -36,10 +36,12 @@ __all__ = [
     "Agreement",
     "CoderAgreement",
     "JointDisplay",
+    "QualitativeAnalysis",
     "TextTable",
     "Theme",
     "ThemeCodebook",
     "ThemeCoding",
+    "analyse_qualitative",
     "code_themes",
     "coder_agreement",
     "cohen_kappa",
@@ -50,6 +52,7 @@ __all__ = [
     "parse_themes",
     "representative_quotes",
     "segment_text",
+    "survey_evidence",
     "theme_cooccurrence",
     "theme_frequencies",
     "theme_satisfaction",
@@ -1048,6 +1051,47 @@ def combine_codings(sheet: pd.DataFrame, *, rule: str = "union",
 # --- joint display --------------------------------------------------------------------------
 
 
+def survey_evidence(themes: ThemeCodebook, scores: pd.DataFrame, *, conf_level: float = 0.95) -> pd.DataFrame:
+    """Mean and t interval of the questionnaire score named by each recommendation group.
+
+    Parameters
+    ----------
+    themes
+        The theme codebook; a recommendation group's ``survey:`` key names a construct.
+    scores
+        Construct scores per respondent (columns named by construct, e.g. ``attitude`` or
+        ``score_attitude``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by group: ``construct, estimate, sd, ci_low, ci_high, n_obs`` (groups whose
+        construct is not among the scores are left out: no survey evidence).
+
+    Examples
+    --------
+    >>> from servicestudy.textio import load_themes
+    >>> ev = survey_evidence(load_themes(), pd.DataFrame({"score_forms": [3.0, 4.0, 5.0]}))
+    >>> ev.loc["wider_services", "construct"], float(ev.loc["wider_services", "estimate"])
+    ('forms', 4.0)
+    """
+    _check_level(conf_level)
+    rows = {}
+    for g, spec in themes.groups.items():
+        c = spec.get("survey")
+        if spec["area"] != "recommendation" or not c:
+            continue
+        col = c if c in scores.columns else f"score_{c}" if f"score_{c}" in scores.columns else None
+        if col is None:
+            continue
+        v = scores[col].dropna().to_numpy(float)
+        m, sd, lo, hi = _t_ci(v, conf_level)
+        rows[g] = {"construct": c, "estimate": m, "sd": sd, "ci_low": lo, "ci_high": hi, "n_obs": int(v.size)}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["construct", "estimate", "sd", "ci_low", "ci_high", "n_obs"])
+
+
+
 @dataclasses.dataclass(frozen=True)
 class JointDisplay(Result):
     """Mixed-methods joint display: one row per recommendation group."""
@@ -1112,3 +1156,113 @@ def joint_display(themes: ThemeCodebook, *, survey: pd.DataFrame, answers: Theme
         rows.append(row)
     return JointDisplay(pd.DataFrame(rows))
 
+
+
+# --- everything at once ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class QualitativeAnalysis(Result):
+    """The qualitative half in one object: codings and every table (see :meth:`summary`)."""
+
+    themes: ThemeCodebook
+    answers: ThemeCoding | None
+    interviews: ThemeCoding | None
+    segments: pd.DataFrame | None
+    tables: Mapping[str, pd.DataFrame]
+
+    def summary(self) -> dict[str, pd.DataFrame]:
+        """Every table by name (``answer_frequencies``, ``interview_frequencies``, ...)."""
+        return {k: v.copy() for k, v in self.tables.items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Theme frequencies of the open answers and of the interviews, side by side."""
+        return pd.concat([v.assign(source=k) for k, v in self.tables.items() if k.endswith("_frequencies")],
+                         ignore_index=True)
+
+
+def analyse_qualitative(answers: pd.Series | None, themes: ThemeCodebook, *,
+                        groups: pd.DataFrame | None = None, satisfaction: pd.Series | None = None,
+                        interviews: pd.DataFrame | None = None, survey: pd.DataFrame | None = None,
+                        answer_ids: pd.Series | None = None, conf_level: float = 0.95,
+                        per_theme: int = 2, top: int = 20) -> QualitativeAnalysis:
+    """Code and count the open answers and the interview segments; quotes; joint display.
+
+    Parameters
+    ----------
+    answers
+        Masked open answers, one per respondent (index = respondent id), or None.
+    themes
+        The theme codebook.
+    groups
+        Respondent group variables aligned with ``answers`` (one column per variable) for the
+        frequencies by group.
+    satisfaction
+        Overall satisfaction score aligned with ``answers``.
+    interviews
+        Interview segments (:func:`servicestudy.textio.interview_segments`); only the
+        interviewees' segments are coded.
+    survey
+        Survey evidence per recommendation group for the joint display (see
+        :func:`joint_display`).
+    answer_ids
+        Pseudonymous ids shown with quotes of open answers (default ``S001``...).
+    conf_level, per_theme, top
+        Confidence level, quotes per theme, number of keywords.
+
+    Returns
+    -------
+    QualitativeAnalysis
+        ``tables``: ``answer_frequencies`` (overall and by each group variable, column
+        ``variable``), ``answer_cooccurrence``, ``answer_keywords``, ``theme_satisfaction``,
+        ``answer_quotes``, ``interview_frequencies`` (overall and by role),
+        ``interview_cooccurrence``, ``interview_keywords``, ``interview_quotes``,
+        ``joint_display``; tables without data are absent.
+
+    Examples
+    --------
+    >>> from servicestudy.textio import load_themes
+    >>> res = analyse_qualitative(pd.Series(["希望网上办理", "警力不足", ""]), load_themes())
+    >>> sorted(res.summary())
+    ['answer_cooccurrence', 'answer_frequencies', 'answer_keywords', 'answer_quotes', 'joint_display']
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    a_cod = i_cod = None
+    said = None
+    if answers is not None:
+        a = _as_series(answers)
+        a_cod = code_themes(a, themes)
+        parts = [theme_frequencies(a_cod, conf_level=conf_level).table.assign(variable="all")]
+        if groups is not None:
+            for var in groups.columns:
+                f = theme_frequencies(a_cod, by=groups[var], conf_level=conf_level).table
+                parts.append(f[f["group"] != "all"].assign(variable=str(var)))
+        tables["answer_frequencies"] = pd.concat(parts, ignore_index=True)
+        tables["answer_cooccurrence"] = theme_cooccurrence(a_cod).table
+        tables["answer_keywords"] = keyword_frequencies(a, top=top).table
+        if satisfaction is not None:
+            tables["theme_satisfaction"] = theme_satisfaction(a_cod, satisfaction, conf_level=conf_level).table
+        tables["answer_quotes"] = representative_quotes(a_cod, a, ids=answer_ids, per_theme=per_theme).table
+    if interviews is not None and len(interviews):
+        seg = interviews[interviews["speaker"] == "interviewee"].reset_index(drop=True)
+        said = pd.Series(seg["text"].to_numpy(), index=seg["segment_id"].to_numpy(), dtype=object)
+        i_cod = code_themes(said, themes)
+        f_all = theme_frequencies(i_cod, conf_level=conf_level).table.assign(variable="all")
+        f_role = theme_frequencies(i_cod, by=seg["role"], conf_level=conf_level).table
+        tables["interview_frequencies"] = pd.concat(
+            [f_all, f_role[f_role["group"] != "all"].assign(variable="role")], ignore_index=True)
+        # interviews raising each theme (an interview counts once)
+        per_iv = i_cod.codes.groupby(seg["interview"].to_numpy()).any()
+        tables["interview_counts"] = pd.DataFrame({
+            "theme": per_iv.columns, "interviews": per_iv.sum().to_numpy(np.int64),
+            "n_interviews": len(per_iv)})
+        tables["interview_cooccurrence"] = theme_cooccurrence(i_cod).table
+        tables["interview_keywords"] = keyword_frequencies(said, top=top).table
+        ids = [f"{i} ({r})" for i, r in zip(seg["interview"], seg["role"], strict=True)]
+        tables["interview_quotes"] = representative_quotes(i_cod, said, ids=ids, per_theme=per_theme).table
+    quotes = tables.get("interview_quotes", tables.get("answer_quotes"))
+    tables["joint_display"] = joint_display(
+        themes, survey=survey if survey is not None else pd.DataFrame(), answers=a_cod, interviews=i_cod,
+        quotes=quotes).table
+    return QualitativeAnalysis(themes=themes, answers=a_cod, interviews=i_cod,
+                               segments=None if interviews is None else interviews.copy(), tables=tables)
