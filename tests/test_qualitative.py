@@ -470,3 +470,30 @@ def test_cli_text_refuses_interview_without_consent(tmp_path, capsys):
     assert "no recorded consent" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+# --- simulated open answers ---------------------------------------------------------------------
+
+
+def test_simulated_phrases_code_exactly_their_theme():
+    from servicestudy._open_answers import NEUTRAL, PHRASES, THEME_RATES
+
+    assert list(THEME_RATES) == THEMES.ids
+    texts, expect = [], []
+    for theme, phrases in PHRASES.items():
+        for p in phrases:
+            texts.append(f"希望{p}。")
+            expect.append([theme])
+    texts += [f"建议{p}。" for p in NEUTRAL]
+    expect += [[] for _ in NEUTRAL]
+    c = code_themes(texts, THEMES)
+    got = [[t for t, v in row.items() if v] for _, row in c.codes.iterrows()]
+    assert got == expect
+
+
+def test_simulated_phrases_survive_masking():
+    from servicestudy._open_answers import NEUTRAL, PHRASES
+    from servicestudy.privacy import mask_identifiers
+
+    for p in [*NEUTRAL, *(p for ps in PHRASES.values() for p in ps)]:
+        assert mask_identifiers(f"希望{p}") == f"希望{p}"

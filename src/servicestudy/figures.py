@@ -660,7 +660,8 @@ def theme_bars(frequencies: Any, *, labels: Mapping[str, str] | None = None, ax:
                 xerr=np.vstack([lo, hi]), error_kw={"elinewidth": 0.6, "capsize": 1.5})
     ax.set_yticks(np.arange(len(themes))[::-1])
     ax.set_yticklabels([(labels or {}).get(t, t) for t in themes])
-    ax.set_xlim(0, 1)
+    top = float(np.nanmax(frame["ci_high"].to_numpy(float), initial=0.0))
+    ax.set_xlim(0, min(1.0, max(0.1, np.ceil(top * 10.5) / 10)))
     ax.set_xlabel(xlabel)
     if len(groups) > 1:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(groups), 4))
