@@ -74,7 +74,8 @@ REPORT_CODEBOOK := src/servicestudy/codebooks/k_station.yaml
 REPORT_TEMPLATE := $(wildcard src/servicestudy/templates/*.typ)
 PKG_SOURCES := $(shell find src/servicestudy -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
 REPORT_STEP := $(BIN)/python -m servicestudy.report
-RESULTS := $(addprefix $(REPORT_DIR)/results/,sample.json reliability.json satisfaction.json groups.json drivers.json)
+RESULTS := $(addprefix $(REPORT_DIR)/results/,sample.json reliability.json satisfaction.json groups.json drivers.json text.json)
+INTERVIEWS := $(sort $(wildcard data/raw/interviews/*))
 REPORT_DATA := $(REPORT_DIR)/build/report_data.json
 PDFS := $(REPORT_DIR)/report.pdf $(REPORT_DIR)/report_zh.pdf
 
@@ -98,6 +99,10 @@ $(REPORT_DIR)/results/satisfaction.json $(REPORT_DIR)/results/groups.json &: not
 	$(REPORT_STEP) notebook $< $(REPORT_DIR)
 
 $(REPORT_DIR)/results/drivers.json: notebooks/04-drivers-ipa.py $(REPORT_DIR)/results/satisfaction.json $(PREPARED) $(PKG_SOURCES)
+	@echo ">> [2/4] notebook $<"
+	$(REPORT_STEP) notebook $< $(REPORT_DIR)
+
+$(REPORT_DIR)/results/text.json: notebooks/06-open-answers-interviews.py $(PREPARED) $(INTERVIEWS) $(wildcard src/servicestudy/themes/*.yaml src/servicestudy/lexicon/*.txt) $(PKG_SOURCES)
 	@echo ">> [2/4] notebook $<"
 	$(REPORT_STEP) notebook $< $(REPORT_DIR)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import sys
 
 import matplotlib
@@ -13,6 +14,7 @@ matplotlib.use("Agg")
 
 import pytest
 
+from conftest import ROOT
 from servicestudy import report
 from servicestudy.cli import main as cli_main
 
@@ -193,6 +195,8 @@ def test_cli_runs_every_section_strictly(tmp_path, capsys):
     raises on any failure), the PDF is written and has no "not available" box."""
     wave = simulate.simulate(150, seed=21)
     export = simulate.write_wenjuanxing(wave.responses, tmp_path / "wave.xlsx")
+    # interview notes beside the export are picked up by the open-answers section (issue 15)
+    shutil.copytree(ROOT / "data" / "raw" / "interviews", tmp_path / "interviews")
     code = cli_main(["report", str(export), "--out", str(tmp_path / "out"), "--lang", "en", "--strict", "--quiet"])
     assert code == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "report.pdf")

@@ -457,10 +457,10 @@ def _label_offsets(x: np.ndarray, y: np.ndarray, min_gap: float = 11.0) -> list[
 
 
 def _heatmap(matrix: pd.DataFrame, ax: Any, vmin: float, vmax: float, fmt: str,
-             title: str | None, figsize: tuple[float, float]) -> Any:
+             title: str | None, figsize: tuple[float, float], cmap: str = "RdBu_r") -> Any:
     ax = _axes(ax, figsize)
     values = matrix.to_numpy(float)
-    im = ax.imshow(values, cmap="RdBu_r", vmin=vmin, vmax=vmax, aspect="auto")
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(np.arange(matrix.shape[1]))
     ax.set_xticklabels([str(c) for c in matrix.columns], rotation=90)
     ax.set_yticks(np.arange(matrix.shape[0]))
@@ -682,5 +682,5 @@ def cooccurrence_heatmap(cooccurrence: Any, *, labels: Mapping[str, str] | None 
     m = matrix.rename(index=lambda t: lab.get(t, t), columns=lambda t: lab.get(t, t)).astype(float)
     n = m.shape[0]
     vmax = float(np.nanmax(m.to_numpy())) if m.size else 1.0
-    return _heatmap(m, ax, -max(vmax, 1.0), max(vmax, 1.0), ".0f", title,
-                    (max(4.0, 0.35 * n + 2.0), max(3.5, 0.35 * n + 1.5)))
+    return _heatmap(m, ax, 0.0, max(vmax, 1.0), ".0f", title,
+                    (max(4.0, 0.35 * n + 2.0), max(3.5, 0.35 * n + 1.5)), cmap="Blues")

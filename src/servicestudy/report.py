@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 LANGS = ("en", "zh")
-SECTIONS = ("sample", "reliability", "satisfaction", "groups", "drivers")
+SECTIONS = ("sample", "reliability", "satisfaction", "groups", "drivers", "text")
 #: Single-choice demographics compared across groups (when present in the codebook).
 GROUP_VARIABLES = ("gender", "age_group", "education", "residence")
 #: Seed of every resampling step of the report (parallel analysis, bootstraps).
@@ -951,21 +951,29 @@ _QUADRANTS = {
            "low_priority": "次要改进区", "possible_overkill": "过度投入区"},
 }
 
+def section_text(prep: Prepared, **options: Any) -> _Section:
+    """Open answers and interviews (issue 15): see :func:`servicestudy.report_text.section_text`."""
+    from .report_text import section_text as run
+
+    return run(prep, **options)
+
+
 _SECTION_FUNCS: dict[str, Callable[..., _Section]] = {
     "sample": section_sample,
     "reliability": section_reliability,
     "satisfaction": section_satisfaction,
     "groups": section_groups,
     "drivers": section_drivers,
+    "text": section_text,
 }
 
 
 def run_section(name: str, prep: Prepared, out: str | Path, *, lang: str | Sequence[str] = "both",
-                strict: bool = False) -> _Section:
+                strict: bool = False, **options: Any) -> _Section:
     """Compute section ``name`` on ``prep`` and write its outputs under ``out``."""
     if name not in _SECTION_FUNCS:
         raise DataError(f"The 'name' parameter of run_section must be one of {', '.join(map(repr, SECTIONS))}. Got {name!r} instead.")
-    sec = _SECTION_FUNCS[name](prep, langs=_check_lang(lang), strict=strict)
+    sec = _SECTION_FUNCS[name](prep, langs=_check_lang(lang), strict=strict, **options)
     save_section(sec, out)
     return sec
 
@@ -1156,9 +1164,16 @@ def _progress(msg: str, *, quiet: bool) -> None:
         print(f">> {msg}", file=sys.stderr, flush=True)
 
 
+def _interviews(export: str | Path, interviews: str | Path | None) -> Path | None:
+    if interviews != "auto":
+        return None if interviews is None else Path(interviews)
+    auto = Path(export).parent / "interviews" / "interviews.csv"
+    return auto if auto.is_file() else None
+
+
 def run_pipeline(export: str | Path, *, codebook: str | Path | Codebook = "k_station", out: str | Path = "reports",
                  lang: str = "both", prepared: str | Path | None = None, strict: bool = False,
-                 quiet: bool = False) -> list[Path]:
+                 quiet: bool = False, interviews: str | Path | None = "auto") -> list[Path]:
     """Run everything on one export, without notebooks: prepare, every section, collect and the
     PDF(s). Returns the PDF paths.
 
@@ -1176,6 +1191,9 @@ def run_pipeline(export: str | Path, *, codebook: str | Path | Codebook = "k_sta
         Where to write the prepared data (default ``out/build/prepared``).
     strict
         Raise instead of recording a section as failed.
+    interviews
+        Interview metadata for the open-answers and interviews section (docs/qualitative.md);
+        ``"auto"``: ``interviews/interviews.csv`` beside the export when it exists; None: none.
     """
     langs = _check_lang(lang)
     out = Path(out)
@@ -1189,7 +1207,8 @@ def run_pipeline(export: str | Path, *, codebook: str | Path | Codebook = "k_sta
     prep.save(prepared or out / "build" / "prepared")
     for name in SECTIONS:
         _progress(f"section {name}", quiet=quiet)
-        run_section(name, prep, out, lang=langs, strict=strict)
+        options = {"interviews": _interviews(export, interviews)} if name == "text" else {}
+        run_section(name, prep, out, lang=langs, strict=strict, **options)
     collect(out, prepared=prepared or out / "build" / "prepared", codebook=prep.codebook)
     pdfs = []
     for lg in langs:

@@ -576,13 +576,22 @@ _CLOSERS = ("没有", "无", "很好，继续保持", "暂无建议", "满意", 
 _FAKE_NAMES = ("张三", "李四", "王五")
 
 
-def _suggestions(n: int, rng: np.random.Generator, cfg: SimulationConfig, with_identifiers: bool) -> list[str]:
+def _suggestions(n: int, rng: np.random.Generator, cfg: SimulationConfig, with_identifiers: bool,
+                 text_rng: np.random.Generator) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Open answers: empty, a short closer, or a substantive answer drawn from the themes of
+    ``themes/k_station.yaml`` with known rates (:mod:`servicestudy._open_answers`). The draws
+    from ``rng`` are the same as before the themes existed, so nothing else in the wave moves;
+    the theme texts come from ``text_rng`` (spawned from ``rng`` without advancing it)."""
+    from ._open_answers import compose
+
     out: list[str] = []
+    theme_texts, raised = compose(text_rng, n)
+    substantive = np.zeros(n, dtype=bool)
     kind = rng.random(n)
-    n_topics = rng.integers(1, 3, size=n)
-    pre = rng.integers(0, len(_PREFIX), size=n)
-    t1 = rng.integers(0, len(_TOPICS), size=n)
-    t2 = rng.integers(0, len(_TOPICS), size=n)
+    rng.integers(1, 3, size=n)
+    rng.integers(0, len(_PREFIX), size=n)
+    rng.integers(0, len(_TOPICS), size=n)
+    rng.integers(0, len(_TOPICS), size=n)
     closer = rng.integers(0, len(_CLOSERS), size=n)
     ident = rng.random(n)
     digits = rng.integers(0, 10000, size=n)
@@ -594,10 +603,9 @@ def _suggestions(n: int, rng: np.random.Generator, cfg: SimulationConfig, with_i
         if kind[i] < cfg.suggestion_empty_rate + 0.12:
             text = _CLOSERS[closer[i]]
         else:
-            parts = [_TOPICS[t1[i]]]
-            if n_topics[i] == 2 and t2[i] != t1[i]:
-                parts.append(_TOPICS[t2[i]])
-            text = _PREFIX[pre[i]] + "，".join(parts) + "。"
+            # the draws pre/t1/t2/n_topics are kept (unused) so the main stream is unchanged
+            substantive[i] = True
+            text = theme_texts[i]
         if with_identifiers and ident[i] < cfg.identifier_rate:
             # obviously fake: placeholder names, 0000 blocks, region code 000000
             if digits[i] % 2 == 0:
@@ -605,7 +613,7 @@ def _suggestions(n: int, rng: np.random.Generator, cfg: SimulationConfig, with_i
             else:
                 text += f"身份证号000000199001{digits[i]:04d}00X，可核实。"
         out.append(text)
-    return out
+    return out, substantive, raised
 
 
 @dataclasses.dataclass(frozen=True)
@@ -634,6 +642,9 @@ class SimulatedWave:
     truth: dict[str, Any]
     defects: pd.DataFrame
     latent: pd.DataFrame
+
+
+from ._open_answers import open_answer_truth  # noqa: E402  (theme rates of the open answers)
 
 
 def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codebook = "k_station",
@@ -774,7 +785,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
           f"{LOCAL_PLACES[loc_local[i]] if res[i] == 1 else MIGRANT_PLACES[loc_migr[i]]})" for i in range(n)]
     known = rng.random((n, len(cfg.channels_known_p))) < np.asarray(cfg.channels_known_p)
     known[np.arange(n), core["demo"]["channel"] - 1] = True
-    suggestions = _suggestions(n, rng, cfg, with_identifiers)
+    suggestions, substantive, raised = _suggestions(n, rng, cfg, with_identifiers, rng.spawn(1)[0])
 
     # --- duplicates: a later row copies an earlier, non-duplicate submission ---
     dup = rng.random(n) < cfg.duplicate_rate
@@ -796,6 +807,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
             known[i] = known[j]
             ip[i] = ip[j]
             suggestions[i] = suggestions[j]
+            substantive[i], raised[i] = substantive[j], raised[j]
             source[i] = source[j]
             t[i] = t[j] + np.timedelta64(int(gap[i]), "s")
             dur[i] = max(20, int(np.rint(dur[j] * jitter[i])))
@@ -867,6 +879,7 @@ def simulate(n: int = 420, *, seed: int | None = 20220315, codebook: str | Codeb
                       "attention": dict(zip(st.attention, st.attention_expected, strict=True))},
         "implied": implied_population(cfg, codebook=cb),
         "realised": {k: int(d[k].sum()) for k in DEFECT_TYPES},
+        "open_answers": open_answer_truth(max(0.0, 1.0 - cfg.suggestion_empty_rate - 0.12), raised, substantive),
     }
     return SimulatedWave(responses=frame, truth=_jsonable(truth), defects=d, latent=latent)
 

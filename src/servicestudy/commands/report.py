@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report language: en (report.pdf), zh (report_zh.pdf) or both (default)")
     parser.add_argument("--strict", action="store_true",
                         help="stop at the first failing analysis instead of reporting it in the PDF")
+    parser.add_argument("--interviews", default="auto",
+                        help="interview metadata (CSV/XLSX/YAML) for the open-answers and interviews section "
+                             "(default: interviews/interviews.csv beside the export, if present; 'none': none)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
 
 
@@ -23,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from ..report import run_pipeline
 
     pdfs = run_pipeline(args.export, codebook=args.codebook, out=args.out, lang=args.lang,
-                        strict=args.strict, quiet=args.quiet)
+                        strict=args.strict, quiet=args.quiet,
+                        interviews=None if args.interviews == "none" else args.interviews)
     for pdf in pdfs:
         print(pdf, file=sys.stdout)
     return 0
